@@ -1,0 +1,22 @@
+"""`make bench`: run every benchmark and print Markdown rows for BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from benchmarks import bench_read
+
+SUITES = {"read": bench_read.run}
+
+
+def main(selected: list[str]) -> None:
+    print(f"# sitegen benchmarks ({platform.node()}, python {platform.python_version()})\n")
+    for name, suite in SUITES.items():
+        if selected and name not in selected:
+            continue
+        suite()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,86 @@
+"""Shared fixtures: real libraries on real filesystems (local, memory://, zip://)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_LIBRARY = ROOT / "example_library"
+BAD_LIBRARY = Path(__file__).resolve().parent / "bad_library"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the prepared model out of the user's cache unless a run shares one on purpose."""
+    if "SITEGEN_CACHE_DIR" in os.environ:
+        yield
+        return
+    os.environ["SITEGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("sitegen-cache"))
+    yield
+    os.environ.pop("SITEGEN_CACHE_DIR", None)
+
+
+@pytest.fixture()
+def example_copy(tmp_path: Path) -> Path:
+    """A private copy of the example library that a test may change."""
+    target = tmp_path / "library"
+    shutil.copytree(EXAMPLE_LIBRARY, target, ignore=shutil.ignore_patterns("index"))
+    return target
+
+
+@pytest.fixture()
+def bad_library(tmp_path: Path) -> Path:
+    """The bad-input corpus plus defects git cannot carry: an escaping symlink, a huge file."""
+    target = tmp_path / "bad"
+    shutil.copytree(BAD_LIBRARY, target)
+    secret = tmp_path / "outside-secret.txt"
+    secret.write_text("not part of the library\n")
+    escape = target / "skills" / "symlink-outside"
+    escape.mkdir()
+    (escape / "SKILL.md").write_text(
+        "---\nname: symlink-outside\ndescription: Links out. Use when testing.\ntags: [t]\n---\n"
+    )
+    (escape / "stolen.txt").symlink_to(secret)
+    huge = target / "skills" / "huge-file"
+    huge.mkdir()
+    (huge / "SKILL.md").write_text(
+        "---\nname: huge-file\ndescription: Has a huge file. Use when testing.\ntags: [t]\n---\n"
+    )
+    with open(huge / "data.bin", "wb") as fh:
+        fh.truncate(11 * 1024 * 1024)
+    return target
+
+
+def copy_to_memory(source: Path) -> str:
+    """Upload a local library into a fresh memory:// root and return its URL."""
+    fs = fsspec.filesystem("memory")
+    root = f"/lib-{uuid.uuid4().hex}"
+    for path in source.rglob("*"):
+        if path.is_file() and "index" not in path.relative_to(source).parts[:1]:
+            rel = path.relative_to(source).as_posix()
+            fs.pipe_file(f"{root}/{rel}", path.read_bytes())
+    return f"memory://{root}"
+
+
+@pytest.fixture()
+def memory_library() -> Iterator[str]:
+    url = copy_to_memory(EXAMPLE_LIBRARY)
+    yield url
+    fs = fsspec.filesystem("memory")
+    fs.rm(url.removeprefix("memory://"), recursive=True)
+
+
+@pytest.fixture()
+def zip_library(tmp_path: Path) -> str:
+    """The example library inside a zip archive, under a top folder, as zip:// sees it."""
+    staging = tmp_path / "zipsrc" / "lib"
+    shutil.copytree(EXAMPLE_LIBRARY, staging, ignore=shutil.ignore_patterns("index"))
+    archive = shutil.make_archive(str(tmp_path / "library"), "zip", tmp_path / "zipsrc")
+    return f"zip://lib::{archive}"

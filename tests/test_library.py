@@ -1,0 +1,160 @@
+"""The File Store on real filesystems: the example library, the bad corpus, memory:// and zip://."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from sitegen.library import KINDS, Library, LibraryError, compute_etag
+from tests.conftest import EXAMPLE_LIBRARY
+
+# One defect per entry: the folder, and the problem code we must report for it.
+EXPECTED_DEFECTS = {
+    "skills/no-frontmatter": ("error", "no-frontmatter"),
+    "skills/unclosed-frontmatter": ("error", "no-frontmatter"),
+    "skills/broken-yaml": ("error", "yaml"),
+    "skills/tabs-yaml": ("error", "yaml"),
+    "skills/missing-description": ("error", "description-missing"),
+    "skills/empty-description": ("error", "description-missing"),
+    "skills/long-description": ("error", "description-too-long"),
+    "skills/list-description": ("error", "description-type"),
+    "skills/" + "a" * 70: ("error", "name-too-long"),
+    "skills/Bad_Name": ("error", "name-invalid"),
+    "skills/leading-hyphen": ("error", "name-invalid"),
+    "skills/double-hyphen": ("error", "name-invalid"),
+    "skills/numeric-name": ("error", "name-type"),
+    "skills/dup-one": ("error", "duplicate-name"),
+    "skills/dup-two": ("error", "duplicate-name"),
+    "skills/latin1": ("error", "not-utf8"),
+    "skills/utf16": ("error", "not-utf8"),
+    "skills/binary-definition": ("error", "not-utf8"),
+    "skills/empty-file": ("error", "empty"),
+    "skills/symlink-outside": ("error", "symlink-outside"),
+    "skills/huge-file": ("error", "file-too-large"),
+    "roles/missing-definition": ("error", "missing-definition"),
+    "roles/frontmatter-list": ("error", "frontmatter-type"),
+    "skills/name-mismatch": ("warning", "name-mismatch"),
+    "skills/unknown-key": ("warning", "unknown-key"),
+    "skills/angle-brackets": ("warning", "description-angle"),
+    "skills/no-tags": ("warning", "no-tags"),
+    "skills/too-long-file": ("warning", "too-long"),
+    "skills/bom": ("warning", "bom"),
+    "roles/license-list": ("warning", "field-type"),
+    "roles/README.md": ("warning", "stray-file"),
+}
+# Entries that look odd but are valid, and must come through intact.
+VALID_ODDITIES = {
+    ("skills", "crlf"),
+    ("skills", "deeply-nested"),
+    ("skills", "binary-asset"),
+    ("roles", "metadata-tags"),
+}
+
+
+def test_example_library_is_clean_and_large_enough() -> None:
+    report = Library(EXAMPLE_LIBRARY).read()
+    assert report.problems == (), [p.format() for p in report.problems]
+    assert len(report.of_kind("roles")) >= 10
+    assert len(report.of_kind("skills")) >= 15
+    with_scripts = [
+        e
+        for e in report.of_kind("skills")
+        if any(f.path.startswith("scripts/") for f in e.files)
+        and any(f.path.startswith("references/") for f in e.files)
+    ]
+    assert len(with_scripts) >= 4
+
+
+def test_entry_record_matches_files_on_disk() -> None:
+    report = Library(EXAMPLE_LIBRARY).read()
+    entry = next(e for e in report.entries if e.kind == "skills" and len(e.files) > 1)
+    folder = EXAMPLE_LIBRARY / "skills" / entry.folder
+    on_disk = sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
+    assert [f.path for f in entry.files] == on_disk
+    for info in entry.files:
+        data = (folder / info.path).read_bytes()
+        assert info.size == len(data)
+        assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert entry.etag == compute_etag(entry.files)
+    assert entry.description and entry.tags
+    assert entry.body.strip() and not entry.body.startswith("---")
+    source_lines = (folder / "SKILL.md").read_text().splitlines()
+    assert source_lines[entry.key_lines["description"] - 1].startswith("description:")
+    assert source_lines[entry.body_line - 1] == entry.body.splitlines()[0]
+
+
+def test_bad_corpus_reports_every_defect_with_its_path(bad_library: Path) -> None:
+    report = Library(bad_library).read()
+    found = {(p.path, p.level, p.code) for p in report.problems}
+    for folder, (level, code) in EXPECTED_DEFECTS.items():
+        hits = [f for f in found if f[0].startswith(f"{bad_library}/{folder}") and f[1:] == (
+            level,
+            code,
+        )]
+        assert hits, f"{folder}: expected {level} {code}; got {sorted(found)}"
+    valid = {(e.kind, e.folder) for e in report.entries}
+    error_folders = {f for f, (lvl, _) in EXPECTED_DEFECTS.items() if lvl == "error"}
+    for folder in error_folders:
+        kind, name = folder.split("/", 1)
+        assert (kind, name) not in valid, f"{folder} has an error but was kept"
+    assert VALID_ODDITIES <= valid
+    for problem in report.problems:
+        assert problem.line >= 1
+        assert "\n" not in problem.format()
+
+
+def test_valid_oddities_parse_correctly(bad_library: Path) -> None:
+    entries = {(e.kind, e.name): e for e in Library(bad_library).read().entries}
+    crlf = entries[("skills", "crlf")]
+    assert "\r" not in crlf.body and crlf.body.startswith("# Title")
+    deep = entries[("skills", "deeply-nested")]
+    assert "a/b/c/d/e/f/g/h/i/j/deep.txt" in [f.path for f in deep.files]
+    assert entries[("roles", "metadata-tags")].tags == ("ops", "oncall")
+    assert entries[("skills", "bom")].description.startswith("Does a thing")
+    assert entries[("skills", "other-name")].folder == "name-mismatch"
+
+
+def test_etag_changes_with_content_and_only_then(example_copy: Path) -> None:
+    before = {e.name: e.etag for e in Library(example_copy).read().entries}
+    assert before == {e.name: e.etag for e in Library(example_copy).read().entries}
+    skill = next(p for p in (example_copy / "skills").iterdir() if (p / "scripts").is_dir())
+    script = next((skill / "scripts").iterdir())
+    script.write_text(script.read_text() + "\n# changed\n")
+    after = {e.name: e.etag for e in Library(example_copy).read().entries}
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {skill.name}
+
+
+@pytest.mark.parametrize("fixture", ["memory_library", "zip_library"])
+def test_other_filesystems_read_the_same_entries(fixture: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue(fixture)
+    local = Library(EXAMPLE_LIBRARY).read()
+    remote = Library(url).read()
+    assert remote.problems == ()
+    assert [(e.kind, e.name, e.etag, e.description) for e in remote.entries] == [
+        (e.kind, e.name, e.etag, e.description) for e in local.entries
+    ]
+    assert remote.entries[0].kind in KINDS
+
+
+def test_index_folder_is_never_read_as_content(example_copy: Path) -> None:
+    (example_copy / "index").mkdir()
+    (example_copy / "index" / "SKILL.md").write_text("garbage")
+    (example_copy / "index" / "roles.parquet").write_bytes(b"PAR1junk")
+    report = Library(example_copy).read()
+    assert report.problems == ()
+
+
+def test_missing_library_is_a_library_error(tmp_path: Path) -> None:
+    with pytest.raises(LibraryError, match="no such library"):
+        Library(tmp_path / "nope").read()
+
+
+def test_size_limit_is_configurable(example_copy: Path) -> None:
+    report = Library(example_copy, max_file_size=200).read()
+    assert any(p.code == "file-too-large" for p in report.errors)
+    assert len(report.entries) < len(Library(example_copy).read().entries)
