@@ -706,8 +706,9 @@ def _mtime(info: Mapping[str, Any]) -> float | None:
         value = info.get(key)
         if isinstance(value, int | float):
             return float(value)
-        if hasattr(value, "timestamp"):
-            return float(value.timestamp())
+        timestamp = getattr(value, "timestamp", None)
+        if callable(timestamp):
+            return float(timestamp())
     return None
 
 

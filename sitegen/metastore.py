@@ -1,0 +1,546 @@
+"""The Meta Store: entry metadata and embeddings in DuckDB, persisted as Parquet in `index/`.
+
+As in the seed design, a Bridge: :class:`DuckDBEngine` owns the connection, bootstrapping
+from Parquet and the atomic export; :class:`MetaStore` is the session logic (upsert, remove,
+get, list, search, transactions) and talks to the engine only through its small interface,
+so another engine (Postgres + pgvector, say) could slot in.
+
+Each Parquet file carries key-value metadata: the schema version, the embedding model's
+fingerprint and a build id shared by both files of one export, so readers can tell a
+consistent pair from a half-replaced one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import posixpath
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+import duckdb
+import fsspec
+import numpy as np
+
+KINDS = ("roles", "skills")
+SCHEMA_VERSION = "1"
+DIM = 384
+META_SCHEMA = "sitegen.schema"
+META_FINGERPRINT = "sitegen.fingerprint"
+META_BUILD = "sitegen.build"
+META_WRITTEN = "sitegen.written"
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "VARCHAR PRIMARY KEY"),
+    ("uuid", "VARCHAR NOT NULL"),
+    ("date_created", "TIMESTAMP NOT NULL"),
+    ("date_updated", "TIMESTAMP NOT NULL"),
+    ("description", "VARCHAR NOT NULL"),
+    ("tags", "VARCHAR[] NOT NULL"),
+    ("etag", "VARCHAR NOT NULL"),
+    ("files", "VARCHAR[] NOT NULL"),
+    ("embedding", f"FLOAT[{DIM}] NOT NULL"),
+    ("embedded_text", "VARCHAR NOT NULL"),
+    ("folder", "VARCHAR NOT NULL"),
+    ("version", "VARCHAR"),
+    ("author", "VARCHAR"),
+    ("license", "VARCHAR"),
+    ("compatibility", "VARCHAR"),
+    ("allowed_tools", "VARCHAR"),
+    ("metadata", "VARCHAR"),  # JSON text: the frontmatter's `metadata` map
+    ("modified", "TIMESTAMP"),  # newest file change in the library, when the store knows it
+)
+COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
+# Everything but the vector: what listings and the site need.
+LIGHT_COLUMNS = tuple(c for c in COLUMN_NAMES if c != "embedding")
+
+
+class MetaStoreError(Exception):
+    """The index cannot be read or written; the message names the file and what to do."""
+
+
+class NoIndexError(MetaStoreError):
+    """There is no index yet where one was expected."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One indexed entry as the store holds it."""
+
+    kind: str
+    name: str
+    description: str
+    tags: tuple[str, ...]
+    etag: str
+    files: tuple[str, ...]
+    embedded_text: str
+    folder: str
+    uuid: str = ""
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    version: str | None = None
+    author: str | None = None
+    license: str | None = None
+    compatibility: str | None = None
+    allowed_tools: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    modified: datetime | None = None
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the record (without its vector) and its cosine distance."""
+
+    record: Record
+    distance: float
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the key-value metadata of an index says."""
+
+    schema: str
+    fingerprint: str
+    build: str
+    written: str
+
+
+class Engine(Protocol):
+    """What the session logic needs from a storage engine."""
+
+    def bootstrap(self) -> IndexInfo | None: ...
+    def rows(self, kind: str, *, with_vectors: bool) -> list[dict[str, Any]]: ...
+    def etags(self, kind: str) -> dict[str, str]: ...
+    def identities(self, kind: str) -> dict[str, tuple[str, datetime]]: ...
+    def row(self, kind: str, name: str, *, with_vector: bool) -> dict[str, Any] | None: ...
+    def upsert(self, kind: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def delete(self, kind: str, names: Sequence[str]) -> None: ...
+    def nearest(
+        self, kinds: Sequence[str], vector: np.ndarray, limit: int, max_distance: float
+    ) -> list[tuple[str, dict[str, Any], float]]: ...
+    def persist(self, info: IndexInfo) -> None: ...
+    def close(self) -> None: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class DuckDBEngine:
+    """In-memory DuckDB, bootstrapped from and exported to Parquet through fsspec."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, index_dir: str) -> None:
+        self.fs = fs
+        self.index_dir = index_dir.rstrip("/")
+        self.con = duckdb.connect(":memory:")
+        self._local = "file" in ((fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol)
+        if not self._local:
+            # DuckDB reaches the library's storage through fsspec: no downloaded extensions.
+            self.con.register_filesystem(fs)
+        for kind in KINDS:
+            ddl = ", ".join(f"{name} {kind_}" for name, kind_ in COLUMNS)
+            self.con.execute(f"CREATE TABLE {kind} ({ddl})")
+
+    # -- paths --------------------------------------------------------------------------
+
+    def file_path(self, kind: str) -> str:
+        return posixpath.join(self.index_dir, f"{kind}.parquet")
+
+    def _duck_path(self, path: str) -> str:
+        """How DuckDB names a path of our filesystem."""
+        return path if self._local else self.fs.unstrip_protocol(path)
+
+    # -- bootstrap ----------------------------------------------------------------------
+
+    def bootstrap(self) -> IndexInfo | None:
+        infos: list[IndexInfo] = []
+        for kind in KINDS:
+            path = self.file_path(kind)
+            if not self.fs.exists(path):
+                continue
+            infos.append(self._load(kind, path))
+        if not infos:
+            return None
+        builds = {i.build for i in infos}
+        if len(infos) != len(KINDS) or len(builds) != 1:
+            raise MetaStoreError(
+                f"{self.index_dir}: index files are from different builds "
+                "(a write was interrupted); run `sitegen index --full`"
+            )
+        return infos[0]
+
+    def _load(self, kind: str, path: str) -> IndexInfo:
+        source = self._duck_path(path)
+        try:
+            kv = {
+                bytes(k).decode(): bytes(v).decode()
+                for k, v in self.con.execute(
+                    "SELECT key, value FROM parquet_kv_metadata(?)", [source]
+                ).fetchall()
+            }
+        except duckdb.Error as exc:
+            reason = _first_line(exc)
+            raise MetaStoreError(f"{path}: not a readable Parquet file ({reason})") from exc
+        if kv.get(META_SCHEMA) is None:
+            raise MetaStoreError(f"{path}: not a sitegen index (foreign Parquet file)")
+        if kv[META_SCHEMA] != SCHEMA_VERSION:
+            raise MetaStoreError(
+                f"{path}: index schema {kv[META_SCHEMA]} is not {SCHEMA_VERSION}; "
+                "run `sitegen index --full`"
+            )
+        columns = ", ".join(COLUMN_NAMES)
+        try:
+            self.con.execute(
+                f"INSERT INTO {kind} SELECT {columns} FROM read_parquet(?)", [source]
+            )
+        except duckdb.Error as exc:
+            raise MetaStoreError(f"{path}: corrupt index file ({_first_line(exc)})") from exc
+        return IndexInfo(
+            schema=kv[META_SCHEMA],
+            fingerprint=kv.get(META_FINGERPRINT, ""),
+            build=kv.get(META_BUILD, ""),
+            written=kv.get(META_WRITTEN, ""),
+        )
+
+    # -- reads --------------------------------------------------------------------------
+
+    def rows(self, kind: str, *, with_vectors: bool) -> list[dict[str, Any]]:
+        columns = COLUMN_NAMES if with_vectors else LIGHT_COLUMNS
+        cursor = self.con.cursor()
+        result = cursor.execute(f"SELECT {', '.join(columns)} FROM {kind} ORDER BY name")
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def etags(self, kind: str) -> dict[str, str]:
+        cursor = self.con.cursor()
+        return dict(cursor.execute(f"SELECT name, etag FROM {kind}").fetchall())
+
+    def identities(self, kind: str) -> dict[str, tuple[str, datetime]]:
+        cursor = self.con.cursor()
+        rows = cursor.execute(f"SELECT name, uuid, date_created FROM {kind}").fetchall()
+        return {name: (uuid_, created) for name, uuid_, created in rows}
+
+    def row(self, kind: str, name: str, *, with_vector: bool) -> dict[str, Any] | None:
+        columns = COLUMN_NAMES if with_vector else LIGHT_COLUMNS
+        cursor = self.con.cursor()
+        found = cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {kind} WHERE name = ?", [name]
+        ).fetchone()
+        return None if found is None else dict(zip(columns, found, strict=True))
+
+    def nearest(
+        self, kinds: Sequence[str], vector: np.ndarray, limit: int, max_distance: float
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        columns = ", ".join(LIGHT_COLUMNS)
+        union = " UNION ALL ".join(
+            f"SELECT '{kind}' AS kind, {columns}, "
+            f"array_cosine_distance(embedding, $vec::FLOAT[{DIM}]) AS distance FROM {kind}"
+            for kind in kinds
+        )
+        sql = (
+            f"SELECT * FROM ({union}) WHERE distance <= $max "
+            "ORDER BY distance, kind, name LIMIT $limit"
+        )
+        cursor = self.con.cursor()  # one cursor per call: safe across threads
+        rows = cursor.execute(
+            sql, {"vec": vector.astype(np.float32).tolist(), "max": max_distance, "limit": limit}
+        ).fetchall()
+        out = []
+        for row in rows:
+            values = dict(zip(("kind", *LIGHT_COLUMNS, "distance"), row, strict=True))
+            kind = values.pop("kind")
+            distance = float(values.pop("distance"))
+            out.append((kind, values, distance))
+        return out
+
+    # -- writes -------------------------------------------------------------------------
+
+    def upsert(self, kind: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        placeholders = ", ".join("?" for _ in COLUMN_NAMES)
+        self.con.executemany(
+            f"INSERT OR REPLACE INTO {kind} ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})",
+            [[row[c] for c in COLUMN_NAMES] for row in rows],
+        )
+
+    def delete(self, kind: str, names: Sequence[str]) -> None:
+        if names:
+            self.con.execute(f"DELETE FROM {kind} WHERE list_contains(?, name)", [list(names)])
+
+    def persist(self, info: IndexInfo) -> None:
+        """Export every table, then swap the files in; on any failure the old files stay."""
+        token = uuid.uuid4().hex[:12]
+        kv = {
+            META_SCHEMA: info.schema,
+            META_FINGERPRINT: info.fingerprint,
+            META_BUILD: info.build,
+            META_WRITTEN: info.written,
+        }
+        kv_sql = ", ".join(f"'{k}': '{_sql_quote(v)}'" for k, v in kv.items())
+        temps: dict[str, str] = {}
+        backups: dict[str, str] = {}
+        try:
+            self.fs.makedirs(self.index_dir, exist_ok=True)
+            for kind in KINDS:
+                temp = posixpath.join(self.index_dir, f".{kind}.parquet.tmp-{token}")
+                temps[kind] = temp
+                self.con.execute(
+                    f"COPY (SELECT {', '.join(COLUMN_NAMES)} FROM {kind} ORDER BY name) "
+                    f"TO '{_sql_quote(self._duck_path(temp))}' "
+                    f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv_sql}}})"
+                )
+            for kind in KINDS:
+                final = self.file_path(kind)
+                if self.fs.exists(final):
+                    backup = posixpath.join(self.index_dir, f".{kind}.parquet.bak-{token}")
+                    self.fs.mv(final, backup)
+                    backups[kind] = backup
+                self.fs.mv(temps.pop(kind), final)
+        except Exception as exc:
+            self._rollback(temps, backups)
+            if isinstance(exc, MetaStoreError):
+                raise
+            raise MetaStoreError(
+                f"{self.index_dir}: could not write the index ({_first_line(exc)}); "
+                "the previous index is unchanged"
+            ) from exc
+        for backup in backups.values():
+            _quiet_rm(self.fs, backup)
+
+    def _rollback(self, temps: Mapping[str, str], backups: Mapping[str, str]) -> None:
+        for temp in temps.values():
+            _quiet_rm(self.fs, temp)
+        for kind, backup in backups.items():
+            final = self.file_path(kind)
+            _quiet_rm(self.fs, final)
+            self.fs.mv(backup, final)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class MetaStore:
+    """A session on the meta store. Write sessions export to Parquet when they close cleanly.
+
+    Use as a context manager: leaving the block normally commits (for write sessions), an
+    exception discards every change and leaves the files as they were.
+    """
+
+    def __init__(self, engine: Engine, *, writable: bool, location: str) -> None:
+        self.engine = engine
+        self.writable = writable
+        self.location = location
+        self.info = engine.bootstrap()
+        self.fingerprint: str | None = self.info.fingerprint if self.info else None
+        self._dirty = False
+
+    @classmethod
+    def open(
+        cls,
+        fs: fsspec.AbstractFileSystem,
+        index_dir: str,
+        *,
+        writable: bool = False,
+        location: str | None = None,
+    ) -> MetaStore:
+        engine = DuckDBEngine(fs, index_dir)
+        try:
+            return cls(engine, writable=writable, location=location or index_dir)
+        except BaseException:
+            engine.close()
+            raise
+
+    def __enter__(self) -> MetaStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None and self.writable and self._dirty:
+                self.commit()
+        finally:
+            self.engine.close()
+
+    @property
+    def exists(self) -> bool:
+        """Whether an index was found on disk when the session opened."""
+        return self.info is not None
+
+    def require_index(self) -> None:
+        if self.info is None:
+            raise NoIndexError(f"no index at {self.location}; run `sitegen index`")
+
+    # -- session logic ------------------------------------------------------------------
+
+    def etags(self, kind: str) -> dict[str, str]:
+        return self.engine.etags(kind)
+
+    def has(self, kind: str, name: str) -> bool:
+        return name in self.engine.etags(kind)
+
+    def get(self, kind: str, name: str, *, with_vector: bool = False) -> Record | None:
+        row = self.engine.row(kind, name, with_vector=with_vector)
+        return None if row is None else _record(kind, row)
+
+    def list(
+        self, kind: str | None = None, *, tag: str | None = None, with_vectors: bool = False
+    ) -> builtins.list[Record]:
+        kinds = KINDS if kind is None else (kind,)
+        records = [
+            _record(k, row) for k in kinds for row in self.engine.rows(k, with_vectors=with_vectors)
+        ]
+        if tag is not None:
+            records = [r for r in records if tag in r.tags]
+        return records
+
+    def search(
+        self,
+        vector: np.ndarray,
+        *,
+        kinds: Sequence[str] = KINDS,
+        limit: int = 5,
+        max_distance: float = 2.0,
+    ) -> builtins.list[Hit]:
+        return [
+            Hit(_record(kind, row), distance)
+            for kind, row, distance in self.engine.nearest(kinds, vector, limit, max_distance)
+        ]
+
+    def upsert(self, records: Iterable[Record]) -> None:
+        """Insert or replace records, keeping each existing entry's uuid and creation time."""
+        self._check_writable()
+        now = _utcnow()
+        by_kind: dict[str, list[Record]] = {}
+        for record in records:
+            by_kind.setdefault(record.kind, []).append(record)
+        for kind, group in by_kind.items():
+            existing = self.engine.identities(kind)
+            rows = []
+            for record in group:
+                if record.embedding is None:
+                    raise ValueError(f"{kind}/{record.name}: a record needs its embedding")
+                old_uuid, created = existing.get(record.name, (record.uuid or "", now))
+                rows.append(
+                    _row(record, uuid=old_uuid or str(uuid.uuid4()), created=created, updated=now)
+                )
+            self.engine.upsert(kind, rows)
+            self._dirty = True
+
+    def remove(self, kind: str, names: Iterable[str]) -> None:
+        self._check_writable()
+        names = list(names)
+        if names:
+            self.engine.delete(kind, names)
+            self._dirty = True
+
+    def set_fingerprint(self, fingerprint: str) -> None:
+        self._check_writable()
+        if fingerprint != self.fingerprint:
+            self.fingerprint = fingerprint
+            self._dirty = True
+
+    def mark_dirty(self) -> None:
+        """Force an export on close (e.g. to write an empty index for a new library)."""
+        self._check_writable()
+        self._dirty = True
+
+    def commit(self) -> None:
+        self._check_writable()
+        info = IndexInfo(
+            schema=SCHEMA_VERSION,
+            fingerprint=self.fingerprint or "",
+            build=uuid.uuid4().hex,
+            written=_utcnow().isoformat(timespec="seconds") + "Z",
+        )
+        self.engine.persist(info)
+        self.info = info
+        self._dirty = False
+
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise MetaStoreError(f"{self.location}: this session is read-only")
+
+
+def _row(record: Record, *, uuid: str, created: datetime, updated: datetime) -> dict[str, Any]:
+    assert record.embedding is not None
+    return {
+        "name": record.name,
+        "uuid": uuid,
+        "date_created": created,
+        "date_updated": updated,
+        "description": record.description,
+        "tags": list(record.tags),
+        "etag": record.etag,
+        "files": list(record.files),
+        "embedding": np.asarray(record.embedding, dtype=np.float32).tolist(),
+        "embedded_text": record.embedded_text,
+        "folder": record.folder,
+        "version": record.version,
+        "author": record.author,
+        "license": record.license,
+        "compatibility": record.compatibility,
+        "allowed_tools": record.allowed_tools,
+        "metadata": json.dumps(dict(record.metadata), default=str, sort_keys=True),
+        "modified": record.modified,
+    }
+
+
+def _record(kind: str, row: Mapping[str, Any]) -> Record:
+    embedding = row.get("embedding")
+    return Record(
+        kind=kind,
+        name=row["name"],
+        description=row["description"],
+        tags=tuple(row["tags"] or ()),
+        etag=row["etag"],
+        files=tuple(row["files"] or ()),
+        embedded_text=row["embedded_text"],
+        folder=row["folder"],
+        uuid=row["uuid"],
+        date_created=row["date_created"],
+        date_updated=row["date_updated"],
+        version=row["version"],
+        author=row["author"],
+        license=row["license"],
+        compatibility=row["compatibility"],
+        allowed_tools=row["allowed_tools"],
+        metadata=json.loads(row["metadata"]) if row["metadata"] else {},
+        modified=row["modified"],
+        embedding=None if embedding is None else np.asarray(embedding, dtype=np.float32),
+    )
+
+
+def _sql_quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _quiet_rm(fs: fsspec.AbstractFileSystem, path: str) -> None:
+    try:
+        if fs.exists(path):
+            fs.rm(path)
+    except OSError:
+        pass
+
+
+def iter_kinds(kind: str) -> Iterator[str]:
+    """Expand a user's kind choice ('roles', 'skills' or 'all') into table names."""
+    if kind == "all":
+        yield from KINDS
+    elif kind in KINDS:
+        yield kind
+    else:
+        raise ValueError(f"unknown type {kind!r}; choose roles, skills or all")
