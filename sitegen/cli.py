@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import replace
 from typing import Any
@@ -12,7 +13,20 @@ import click
 
 from sitegen import __version__
 from sitegen.config import DEFAULT_MAX_FILE_SIZE, parse_size
+from sitegen.embedder import Embedder, EmbedderError, load_embedder
+from sitegen.indexer import IndexAbort, index_library, open_store
 from sitegen.library import Library, LibraryError, LibraryReport
+from sitegen.metastore import MetaStoreError
+from sitegen.search import (
+    DEFAULT_LIMIT,
+    DEFAULT_MAX_DISTANCE,
+    TYPES,
+    MatchResult,
+    QueryError,
+    check_compatible,
+    match,
+    validate,
+)
 
 LIBRARY_ENV = "SITEGEN_LIBRARY"
 
@@ -92,6 +106,148 @@ def check(library: str | None, strict: bool, fmt: str, max_file_size: int) -> No
         err=True,
     )
     sys.exit(1 if errors else 0)
+
+
+MODEL_OPTION = click.option(
+    "--model",
+    "model",
+    envvar="SITEGEN_MODEL",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Local sentence-transformers model folder (default: the installed all-MiniLM-L6-v2).",
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    """One clear line on stderr and an exit code: never a traceback for a known failure."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_embedder(model: str | None) -> Embedder:
+    try:
+        return load_embedder(model)
+    except EmbedderError as exc:
+        _fail(str(exc))
+        raise  # unreachable; keeps type checkers honest
+
+
+@cli.command()
+@click.argument("library", required=False)
+@click.option("--full", is_flag=True, help="Re-embed every entry, not only changed ones.")
+@click.option("--strict", is_flag=True, help="Any problem (even a warning) aborts the index.")
+@MODEL_OPTION
+def index(library: str | None, full: bool, strict: bool, model: str | None) -> None:
+    """Embed LIBRARY's entries into its index/ folder, incrementally by etag."""
+    lib = _open_library(library)
+    report = _read(lib)
+    for problem in report.problems:
+        click.echo(problem.format(), err=True)
+    embedder = _load_embedder(model)
+    with _progress("embedding") as progress:
+        try:
+            result = index_library(
+                lib, embedder, full=full, strict=strict, report=report, progress=progress
+            )
+        except (IndexAbort, MetaStoreError, EmbedderError) as exc:
+            _fail(str(exc))
+            return
+    click.echo(result.summary())
+    sys.exit(1 if report.errors else 0)
+
+
+class _progress:
+    """A progress bar on a terminal for long embeddings; silent in CI logs."""
+
+    def __init__(self, label: str, threshold: int = 64) -> None:
+        self.label = label
+        self.threshold = threshold
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if total < self.threshold or not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command(name="match")
+@click.argument("query")
+@click.option(
+    "--library",
+    "library",
+    envvar=LIBRARY_ENV,
+    default=".",
+    show_default=True,
+    help="Library (or published site) path or URL holding index/.",
+)
+@click.option("--type", "kind", default="all", show_default=True, help="roles, skills or all.")
+@click.option("--limit", type=int, default=DEFAULT_LIMIT, show_default=True)
+@click.option("--max-distance", type=float, default=DEFAULT_MAX_DISTANCE, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@MODEL_OPTION
+def match_command(
+    query: str,
+    library: str,
+    kind: str,
+    limit: int,
+    max_distance: float,
+    as_json: bool,
+    model: str | None,
+) -> None:
+    """Find the roles and skills that best fit QUERY."""
+    try:
+        validate(query, kind, limit, max_distance)
+    except QueryError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'{exc.param}'") from exc
+    lib = _open_library(library)
+    embedder = _load_embedder(model)
+    try:
+        with open_store(lib, writable=False) as store:
+            check_compatible(store, embedder)
+            result = match(
+                store, embedder, query, kind=kind, limit=limit, max_distance=max_distance
+            )
+    except QueryError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'{exc.param}'") from exc
+    except (MetaStoreError, EmbedderError) as exc:
+        _fail(str(exc))
+        return
+    if result.truncated:
+        click.echo(
+            f"warning: query is longer than the model's {embedder.max_seq_length}-token window; "
+            "only its start was used",
+            err=True,
+        )
+    if as_json:
+        click.echo(json.dumps([m.as_dict() for m in result.results], indent=2))
+    else:
+        _print_table(result)
+
+
+def _print_table(result: MatchResult) -> None:
+    if not result.results:
+        click.echo("no match within the distance limit", err=True)
+        return
+    width = shutil.get_terminal_size((100, 20)).columns
+    name_width = max(len(m.name) for m in result.results)
+    header = f"{'#':>2}  {'type':<6}  {'name':<{name_width}}  {'dist':>5}  description"
+    click.echo(header)
+    room = max(width - len(header) + len("description"), 20)
+    for rank, m in enumerate(result.results, start=1):
+        text = m.description if len(m.description) <= room else m.description[: room - 1] + "…"
+        click.echo(
+            f"{rank:>2}  {m.kind[:-1]:<6}  {m.name:<{name_width}}  {m.distance:5.3f}  {text}"
+        )
 
 
 def main() -> None:

@@ -300,7 +300,8 @@ class DuckDBEngine:
                     backup = posixpath.join(self.index_dir, f".{kind}.parquet.bak-{token}")
                     self.fs.mv(final, backup)
                     backups[kind] = backup
-                self.fs.mv(temps.pop(kind), final)
+                self.fs.mv(temps[kind], final)
+                del temps[kind]
         except Exception as exc:
             self._rollback(temps, backups)
             if isinstance(exc, MetaStoreError):
@@ -374,6 +375,11 @@ class MetaStore:
     def exists(self) -> bool:
         """Whether an index was found on disk when the session opened."""
         return self.info is not None
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether closing this session will export the tables."""
+        return self._dirty
 
     def require_index(self) -> None:
         if self.info is None:

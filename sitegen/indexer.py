@@ -1,0 +1,185 @@
+"""The index step: read the library, plan by etag, embed only what changed, write the store.
+
+One transaction: the meta store session exports on a clean exit only, so a failure at any
+stage (a strict-mode problem, the embedder, the write itself) leaves the previous Parquet
+files byte-for-byte as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from sitegen.config import INDEX_DIR
+from sitegen.embedder import Embedder
+from sitegen.library import KINDS, Entry, Library, LibraryReport
+from sitegen.metastore import MetaStore, Record
+
+EMBED_BATCH = 256
+Progress = Callable[[int, int], None]
+
+
+class IndexAbort(Exception):
+    """The index was not written; the message says why (the old index is untouched)."""
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """What an index run will do, decided by comparing etags."""
+
+    added: tuple[Entry, ...]
+    updated: tuple[Entry, ...]
+    unchanged: tuple[Entry, ...]
+    removed: tuple[tuple[str, str], ...]  # (kind, name)
+    rebuild: bool = False
+
+    @property
+    def to_embed(self) -> tuple[Entry, ...]:
+        return self.added + self.updated
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    embedded: int
+    wrote: bool
+    fingerprint: str
+    report: LibraryReport = field(repr=False)
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, "
+            f"removed {self.removed}, unchanged {self.unchanged}"
+        )
+
+
+def embedding_text(entry: Entry) -> str:
+    """The text whose vector represents an entry: its name in words, then its description."""
+    return f"{entry.name.replace('-', ' ')} - {entry.description}"
+
+
+def index_dir(library: Library) -> str:
+    return library.path(INDEX_DIR)
+
+
+def open_store(library: Library, *, writable: bool) -> MetaStore:
+    return MetaStore.open(
+        library.fs,
+        index_dir(library),
+        writable=writable,
+        location=library.display(INDEX_DIR),
+    )
+
+
+def plan_index(
+    entries: Sequence[Entry], stored: dict[str, dict[str, str]], *, rebuild: bool
+) -> IndexPlan:
+    """Compare the library's entries with the stored etags, kind by kind."""
+    added: list[Entry] = []
+    updated: list[Entry] = []
+    unchanged: list[Entry] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        seen.add((entry.kind, entry.name))
+        old = stored.get(entry.kind, {}).get(entry.name)
+        if old is None:
+            added.append(entry)
+        elif rebuild or old != entry.etag:
+            updated.append(entry)
+        else:
+            unchanged.append(entry)
+    removed = tuple(
+        (kind, name)
+        for kind in KINDS
+        for name in sorted(stored.get(kind, {}))
+        if (kind, name) not in seen
+    )
+    return IndexPlan(tuple(added), tuple(updated), tuple(unchanged), removed, rebuild)
+
+
+def embed_entries(
+    embedder: Embedder, entries: Sequence[Entry], progress: Progress | None = None
+) -> np.ndarray:
+    """Embed in batches so a progress bar can move and memory stays flat."""
+    texts = [embedding_text(e) for e in entries]
+    parts: list[np.ndarray] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
+        if progress is not None:
+            progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, embedder.embed([]).shape[1]), dtype=np.float32)
+    return np.vstack(parts)
+
+
+def to_record(entry: Entry, vector: np.ndarray) -> Record:
+    modified = (
+        datetime.fromtimestamp(entry.modified, UTC).replace(tzinfo=None)
+        if entry.modified is not None
+        else None
+    )
+    return Record(
+        kind=entry.kind,
+        name=entry.name,
+        description=entry.description,
+        tags=entry.tags,
+        etag=entry.etag,
+        files=tuple(f.path for f in entry.files),
+        embedded_text=embedding_text(entry),
+        folder=entry.folder,
+        version=entry.version,
+        author=entry.author,
+        license=entry.license,
+        compatibility=entry.compatibility,
+        allowed_tools=entry.allowed_tools,
+        metadata=dict(entry.metadata),
+        modified=modified,
+        embedding=vector,
+    )
+
+
+def index_library(
+    library: Library,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    strict: bool = False,
+    report: LibraryReport | None = None,
+    progress: Progress | None = None,
+) -> IndexResult:
+    """Bring `index/` in line with the library; raises IndexAbort without writing on failure."""
+    report = report if report is not None else library.read()
+    if strict and report.problems:
+        first = report.problems[0].format()
+        raise IndexAbort(
+            f"{len(report.problems)} problem(s) in strict mode, first: {first}; index not written"
+        )
+    fingerprint = embedder.fingerprint.as_string()
+    with open_store(library, writable=True) as store:
+        stale_model = store.fingerprint is not None and store.fingerprint != fingerprint
+        stored = {kind: store.etags(kind) for kind in KINDS}
+        plan = plan_index(report.entries, stored, rebuild=full or stale_model)
+        vectors = embed_entries(embedder, plan.to_embed, progress)
+        store.upsert(to_record(e, v) for e, v in zip(plan.to_embed, vectors, strict=True))
+        for kind in KINDS:
+            store.remove(kind, [name for k, name in plan.removed if k == kind])
+        store.set_fingerprint(fingerprint)
+        if not store.exists:
+            store.mark_dirty()
+        wrote = store.has_changes
+    return IndexResult(
+        added=len(plan.added),
+        updated=len(plan.updated),
+        removed=len(plan.removed),
+        unchanged=len(plan.unchanged),
+        embedded=len(plan.to_embed),
+        wrote=wrote,
+        fingerprint=fingerprint,
+        report=report,
+    )

@@ -1,0 +1,217 @@
+"""The meta store against real DuckDB and real Parquet files, on local and memory:// storage."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import duckdb
+import fsspec
+from fsspec.implementations.memory import MemoryFileSystem
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sitegen.metastore import (
+    COLUMN_NAMES,
+    DIM,
+    META_FINGERPRINT,
+    MetaStore,
+    MetaStoreError,
+    NoIndexError,
+    Record,
+)
+
+
+def unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def record(kind: str, name: str, seed: int, **extra: object) -> Record:
+    fields: dict[str, object] = {
+        "kind": kind,
+        "name": name,
+        "description": f"{name} does things",
+        "tags": ("a", "b"),
+        "etag": hashlib.sha256(f"{name}{seed}".encode()).hexdigest(),
+        "files": ("SKILL.md", "scripts/run.py"),
+        "embedded_text": name,
+        "folder": name,
+        "version": "1.0",
+        "metadata": {"version": "1.0", "author": "me"},
+        "embedding": unit(seed),
+    }
+    fields.update(extra)
+    return Record(**fields)  # type: ignore[arg-type]
+
+
+def digest_files(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+    }
+
+
+@pytest.fixture(params=["local", "memory"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "local":
+        return fsspec.filesystem("file"), str(tmp_path / "index")
+    return fsspec.filesystem("memory"), f"/store-{uuid.uuid4().hex}/index"
+
+
+def test_roundtrip_through_parquet(store_location) -> None:
+    fs, index = store_location
+    with MetaStore.open(fs, index, writable=True) as store:
+        assert not store.exists
+        store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
+        store.set_fingerprint("model-x")
+    assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls(index, detail=False)) == [
+        "roles.parquet",
+        "skills.parquet",
+    ]
+    with MetaStore.open(fs, index) as store:
+        assert store.fingerprint == "model-x"
+        alpha = store.get("skills", "alpha", with_vector=True)
+        assert alpha is not None and alpha.tags == ("a", "b")
+        assert alpha.files == ("SKILL.md", "scripts/run.py")
+        assert alpha.metadata == {"version": "1.0", "author": "me"}
+        assert alpha.embedding is not None and np.allclose(alpha.embedding, unit(1))
+        assert store.has("roles", "beta") and not store.has("roles", "alpha")
+        hits = store.search(unit(1), limit=2)
+        assert hits[0].record.name == "alpha" and hits[0].distance == pytest.approx(0, abs=1e-5)
+
+
+def test_parquet_schema_is_what_others_can_query(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "alpha", 1)])
+        store.set_fingerprint("fp")
+    table = pq.read_table(tmp_path / "skills.parquet")
+    assert tuple(table.column_names) == COLUMN_NAMES
+    assert table.schema.field("tags").type == pa.list_(pa.string())
+    assert table.schema.field("embedding").type.value_type == pa.float32()
+    assert {len(v) for v in table.column("embedding").to_pylist()} == {DIM}
+    metadata = table.schema.metadata
+    assert metadata[META_FINGERPRINT.encode()] == b"fp"
+    # Anyone with DuckDB can search the exported file directly.
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT name FROM '{tmp_path}/skills.parquet' "
+        f"ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 1",
+        [unit(1).tolist()],
+    ).fetchall()
+    assert rows == [("alpha",)]
+
+
+def test_upsert_keeps_identity_and_creation_time(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "alpha", 1)])
+    with MetaStore.open(fs, str(tmp_path)) as store:
+        first = store.get("skills", "alpha")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "alpha", 5, description="changed")])
+    with MetaStore.open(fs, str(tmp_path)) as store:
+        second = store.get("skills", "alpha")
+    assert first is not None and second is not None
+    assert second.uuid == first.uuid and second.date_created == first.date_created
+    assert second.description == "changed"
+    assert second.date_updated is not None and first.date_updated is not None
+    assert second.date_updated >= first.date_updated
+
+
+def test_remove_and_list_by_tag(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert(
+            [record("skills", "alpha", 1), record("skills", "gamma", 3, tags=("z",))]
+        )
+        store.remove("skills", ["alpha"])
+        assert [r.name for r in store.list("skills")] == ["gamma"]
+        assert [r.name for r in store.list(tag="z")] == ["gamma"]
+        assert store.list(tag="a") == []
+
+
+def test_failed_session_writes_nothing(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "alpha", 1)])
+    before = digest_files(tmp_path)
+    with pytest.raises(RuntimeError), MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "beta", 2)])
+        raise RuntimeError("boom")
+    assert digest_files(tmp_path) == before
+
+
+def test_read_only_session_never_writes(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+        store.upsert([record("skills", "alpha", 1)])
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    with MetaStore.open(fs, str(tmp_path)) as store, pytest.raises(MetaStoreError):
+        store.upsert([record("skills", "beta", 2)])
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+class FailingMoveFS(MemoryFileSystem):
+    """A real memory filesystem whose n-th move fails: the write stage, injected."""
+
+    fail_on_move = 0
+
+    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).fail_on_move -= 1
+        if type(self).fail_on_move == 0:
+            raise OSError("disk full (injected)")
+        return super().mv(path1, path2, *args, **kwargs)
+
+
+@pytest.mark.parametrize("failing_move", [1, 2, 3, 4])
+def test_interrupted_export_restores_previous_files(failing_move: int) -> None:
+    fs = FailingMoveFS(skip_instance_cache=True)
+    index = f"/atomic-{uuid.uuid4().hex}/index"
+    FailingMoveFS.fail_on_move = 0
+    with MetaStore.open(fs, index, writable=True) as store:
+        store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
+    before = {p: fs.cat_file(p) for p in fs.ls(index, detail=False)}
+    FailingMoveFS.fail_on_move = failing_move
+    with pytest.raises(MetaStoreError, match="previous index is unchanged"), MetaStore.open(
+        fs, index, writable=True
+    ) as store:
+        store.upsert([record("skills", "new", 9)])
+    FailingMoveFS.fail_on_move = 0
+    assert {p: fs.cat_file(p) for p in fs.ls(index, detail=False)} == before
+
+
+def test_missing_index_is_empty_for_writers_and_an_error_for_readers(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    with MetaStore.open(fs, str(tmp_path / "index")) as store:
+        assert store.list() == []
+        with pytest.raises(NoIndexError, match="run `sitegen index`"):
+            store.require_index()
+
+
+def test_corrupt_and_foreign_parquet_are_clear_errors(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    (tmp_path / "skills.parquet").write_bytes(b"PAR1 this is not parquet")
+    (tmp_path / "roles.parquet").write_bytes(b"")
+    with pytest.raises(MetaStoreError, match="skills.parquet|roles.parquet"):
+        MetaStore.open(fs, str(tmp_path))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    pq.write_table(pa.table({"x": [1, 2]}), foreign / "roles.parquet")
+    pq.write_table(pa.table({"x": [1, 2]}), foreign / "skills.parquet")
+    with pytest.raises(MetaStoreError, match="foreign Parquet"):
+        MetaStore.open(fs, str(foreign))
+
+
+def test_files_from_two_builds_are_detected(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        with MetaStore.open(fs, str(folder), writable=True) as store:
+            store.upsert([record("skills", "alpha", 1)])
+    (a / "roles.parquet").write_bytes((b / "roles.parquet").read_bytes())
+    with pytest.raises(MetaStoreError, match="different builds"):
+        MetaStore.open(fs, str(a))
