@@ -99,7 +99,7 @@ def test_parquet_schema_is_what_others_can_query(tmp_path: Path) -> None:
     con = duckdb.connect()
     rows = con.execute(
         f"SELECT name FROM '{tmp_path}/skills.parquet' "
-        f"ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 1",
+        f"ORDER BY array_cosine_distance(embedding::FLOAT[{DIM}], ?::FLOAT[{DIM}]) LIMIT 1",
         [unit(1).tolist()],
     ).fetchall()
     assert rows == [("alpha",)]
