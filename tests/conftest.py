@@ -84,3 +84,45 @@ def zip_library(tmp_path: Path) -> str:
     shutil.copytree(EXAMPLE_LIBRARY, staging, ignore=shutil.ignore_patterns("index"))
     archive = shutil.make_archive(str(tmp_path / "library"), "zip", tmp_path / "zipsrc")
     return f"zip://lib::{archive}"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real int8 embedder, prepared once per test session."""
+    from sitegen.embedder import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def indexed_example(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A copy of the example library with its index built; tests must not change it."""
+    from sitegen.indexer import index_library
+    from sitegen.library import Library
+
+    target = tmp_path_factory.mktemp("indexed") / "library"
+    shutil.copytree(EXAMPLE_LIBRARY, target, ignore=shutil.ignore_patterns("index"))
+    index_library(Library(target), embedder)
+    return target
+
+
+class CountingEmbedder:
+    """The real embedder, instrumented: records every text it is asked to embed."""
+
+    def __init__(self, inner, *, fingerprint=None, fail_after: int | None = None) -> None:
+        self.inner = inner
+        self.fingerprint = fingerprint or inner.fingerprint
+        self.max_seq_length = inner.max_seq_length
+        self.texts: list[str] = []
+        self.fail_after = fail_after
+
+    def token_count(self, text: str) -> int:
+        return int(self.inner.token_count(text))
+
+    def embed(self, texts):
+        from sitegen.embedder import EmbedderError
+
+        if self.fail_after is not None and len(self.texts) + len(texts) > self.fail_after:
+            raise EmbedderError("embedding failed (injected)")
+        self.texts.extend(texts)
+        return self.inner.embed(texts)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 import fsspec
-from fsspec.implementations.memory import MemoryFileSystem
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 from sitegen.metastore import (
     COLUMN_NAMES,

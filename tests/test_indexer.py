@@ -1,0 +1,174 @@
+"""`sitegen index`: incremental by etag, one transaction, fingerprint-aware; real model."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import fsspec
+import pytest
+from click.testing import CliRunner
+from fsspec.implementations.memory import MemoryFileSystem
+from sitegen.embedder import EmbedderError
+
+from sitegen.cli import cli
+from sitegen.indexer import IndexAbort, index_library, open_store
+from sitegen.library import Library
+from sitegen.metastore import MetaStoreError
+from tests.conftest import CountingEmbedder, copy_to_memory
+
+
+def index_digest(library: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((library / "index").iterdir())
+    }
+
+
+def test_first_index_embeds_everything_then_nothing(example_copy: Path, embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    first = index_library(Library(example_copy), counting)
+    total = len(Library(example_copy).read().entries)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (total, 0, 0, 0)
+    assert len(counting.texts) == total
+    assert sorted(p.name for p in (example_copy / "index").iterdir()) == [
+        "roles.parquet",
+        "skills.parquet",
+    ]
+    before = index_digest(example_copy)
+    counting.texts.clear()
+    second = index_library(Library(example_copy), counting)
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, total)
+    assert counting.texts == [] and not second.wrote
+    assert index_digest(example_copy) == before
+
+
+def test_changed_added_and_deleted_entries(example_copy: Path, embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    index_library(Library(example_copy), counting)
+    skill = example_copy / "skills" / "csv-data-cleaner" / "SKILL.md"
+    skill.write_text(skill.read_text().replace("description:", "description: Fast.", 1))
+    new = example_copy / "skills" / "yaml-formatter"
+    new.mkdir()
+    (new / "SKILL.md").write_text(
+        "---\nname: yaml-formatter\ndescription: Formats YAML files consistently. "
+        "Use when YAML diffs are noisy.\ntags: [yaml]\n---\n# YAML formatter\n"
+    )
+    import shutil
+
+    shutil.rmtree(example_copy / "roles" / "ux-researcher")
+    counting.texts.clear()
+    result = index_library(Library(example_copy), counting)
+    assert (result.added, result.updated, result.removed) == (1, 1, 1)
+    assert len(counting.texts) == 2
+    assert any(t.startswith("yaml formatter - ") for t in counting.texts)
+    with open_store(Library(example_copy), writable=False) as store:
+        assert store.has("skills", "yaml-formatter")
+        assert not store.has("roles", "ux-researcher")
+        cleaner = store.get("skills", "csv-data-cleaner")
+        assert cleaner is not None and cleaner.description.startswith("Fast.")
+
+
+def test_model_change_reembeds_everything(example_copy: Path, embedder) -> None:
+    index_library(Library(example_copy), embedder)
+    other = dataclasses.replace(embedder.fingerprint, quantization="another-export")
+    counting = CountingEmbedder(embedder, fingerprint=other)
+    result = index_library(Library(example_copy), counting)
+    total = len(Library(example_copy).read().entries)
+    assert (result.updated, result.unchanged) == (total, 0)
+    assert len(counting.texts) == total
+    with open_store(Library(example_copy), writable=False) as store:
+        assert store.fingerprint == other.as_string()
+
+
+def test_full_flag_reembeds_everything(example_copy: Path, embedder) -> None:
+    index_library(Library(example_copy), embedder)
+    counting = CountingEmbedder(embedder)
+    result = index_library(Library(example_copy), counting, full=True)
+    assert result.unchanged == 0 and len(counting.texts) == result.updated
+
+
+def test_strict_problem_aborts_before_writing(example_copy: Path, embedder) -> None:
+    index_library(Library(example_copy), embedder)
+    before = index_digest(example_copy)
+    (example_copy / "skills" / "no-tags").mkdir()
+    (example_copy / "skills" / "no-tags" / "SKILL.md").write_text(
+        "---\nname: no-tags\ndescription: Has no tags. Use when testing.\n---\n"
+    )
+    with pytest.raises(IndexAbort, match="no-tags"):
+        index_library(Library(example_copy), embedder, strict=True)
+    assert index_digest(example_copy) == before
+
+
+def test_embedding_failure_leaves_index_untouched(example_copy: Path, embedder) -> None:
+    index_library(Library(example_copy), embedder)
+    before = index_digest(example_copy)
+    with pytest.raises(EmbedderError):
+        index_library(Library(example_copy), CountingEmbedder(embedder, fail_after=0), full=True)
+    assert index_digest(example_copy) == before
+
+
+class FailingWriteFS(MemoryFileSystem):
+    """A real memory filesystem that refuses to move files into place when armed."""
+
+    armed = False
+
+    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if type(self).armed and str(path2).endswith("skills.parquet"):
+            raise OSError("no space left on device (injected)")
+        return super().mv(path1, path2, *args, **kwargs)
+
+
+def test_write_failure_leaves_index_untouched(embedder) -> None:
+    from tests.conftest import EXAMPLE_LIBRARY
+
+    url = copy_to_memory(EXAMPLE_LIBRARY)
+    fs = FailingWriteFS(skip_instance_cache=True)
+    root = url.removeprefix("memory://")
+    library = Library(url)
+    library.fs = fs  # the same memory store, through the fault-injecting filesystem
+    index_library(library, embedder)
+    before = {p: fs.cat_file(p) for p in fs.ls(f"{root}/index", detail=False)}
+    skill = f"{root}/skills/csv-data-cleaner/SKILL.md"
+    fs.pipe_file(skill, fs.cat_file(skill).replace(b"description:", b"description: New.", 1))
+    FailingWriteFS.armed = True
+    try:
+        with pytest.raises(MetaStoreError, match="previous index is unchanged"):
+            index_library(library, embedder)
+    finally:
+        FailingWriteFS.armed = False
+    assert {p: fs.cat_file(p) for p in fs.ls(f"{root}/index", detail=False)} == before
+
+
+def test_index_works_on_memory_filesystem(embedder) -> None:
+    from tests.conftest import EXAMPLE_LIBRARY
+
+    url = copy_to_memory(EXAMPLE_LIBRARY)
+    result = index_library(Library(url), embedder)
+    assert result.added > 20
+    fs = fsspec.filesystem("memory")
+    assert fs.exists(url.removeprefix("memory://") + "/index/skills.parquet")
+
+
+def test_cli_index_prints_counts(example_copy: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["index", str(example_copy)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("added ") and "removed 0, unchanged 0" in first.stdout
+    second = runner.invoke(cli, ["index", str(example_copy)])
+    assert second.stdout.strip().startswith("added 0, updated 0, removed 0, unchanged ")
+
+
+def test_cli_index_strict_failure_is_one_line(example_copy: Path) -> None:
+    (example_copy / "skills" / "odd").mkdir()
+    (example_copy / "skills" / "odd" / "SKILL.md").write_text(
+        "---\nname: odd\ndescription: Odd one. Use when testing.\n---\n"
+    )
+    result = CliRunner().invoke(cli, ["index", str(example_copy), "--strict"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert not (example_copy / "index").exists()
+
+

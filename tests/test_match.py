@@ -1,0 +1,167 @@
+"""`match()` and `sitegen match` on the indexed example library, with the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+from sitegen.indexer import open_store
+from sitegen.library import Library
+from sitegen.search import QueryError, match
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def match_json(library: Path, query: str, *extra: str) -> list[dict]:
+    code, out, err = run("match", query, "--library", str(library), "--json", *extra)
+    assert code == 0, err
+    return list(json.loads(out))
+
+
+def test_terraform_question_finds_the_plan_reviewer(indexed_example: Path) -> None:
+    results = match_json(indexed_example, "review my terraform plan")
+    assert results[0]["name"] == "terraform-plan-reviewer"
+    assert results[0]["type"] == "skills"
+    assert set(results[0]) >= {"type", "name", "description", "tags", "distance"}
+    distances = [r["distance"] for r in results]
+    assert distances == sorted(distances) and all(0 <= d <= 0.8 for d in distances)
+
+
+def test_paraphrase_without_shared_words(indexed_example: Path) -> None:
+    results = match_json(indexed_example, "will this infrastructure change delete my database")
+    assert results[0]["name"] == "terraform-plan-reviewer"
+
+
+def test_type_limit_and_distance_filters(indexed_example: Path) -> None:
+    roles = match_json(indexed_example, "keep production reliable", "--type", "roles")
+    assert roles and {r["type"] for r in roles} == {"roles"}
+    assert len(match_json(indexed_example, "data pipelines", "--limit", "2")) == 2
+    assert match_json(indexed_example, "data pipelines", "--max-distance", "0") == []
+
+
+def test_exact_name_ranks_first(indexed_example: Path, embedder) -> None:
+    with open_store(Library(indexed_example), writable=False) as store:
+        names = [r.name for r in store.list()]
+        for name in names:
+            for query in (name, name.replace("-", " "), name.replace("-", " ").upper()):
+                result = match(store, embedder, query, limit=3)
+                assert result.results[0].name == name, query
+                assert result.results[0].exact
+
+
+def test_match_function_rejects_bad_parameters(indexed_example: Path, embedder) -> None:
+    with open_store(Library(indexed_example), writable=False) as store:
+        for kwargs, param in [
+            ({"query": "   "}, "query"),
+            ({"query": "x", "kind": "agents"}, "type"),
+            ({"query": "x", "limit": 0}, "limit"),
+            ({"query": "x", "limit": 101}, "limit"),
+            ({"query": "x", "max_distance": -0.1}, "max_distance"),
+            ({"query": "x", "max_distance": float("nan")}, "max_distance"),
+        ]:
+            with pytest.raises(QueryError) as info:
+                match(store, embedder, **kwargs)  # type: ignore[arg-type]
+            assert info.value.param == param
+
+
+def test_cli_bad_input_exits_2(indexed_example: Path) -> None:
+    lib = str(indexed_example)
+    code, _, err = run("match", "", "--library", lib)
+    assert code == 2 and "query" in err
+    code, _, err = run("match", "x", "--library", lib, "--type", "agents")
+    assert code == 2 and "type" in err
+    code, _, err = run("match", "x", "--library", lib, "--limit", "nope")
+    assert code == 2
+
+
+def test_long_query_is_truncated_with_a_warning(indexed_example: Path) -> None:
+    query = "review my terraform plan " * 200
+    code, out, err = run("match", query, "--library", str(indexed_example), "--json")
+    assert code == 0
+    assert "warning: query is longer than" in err
+    assert json.loads(out)[0]["name"] == "terraform-plan-reviewer"
+
+
+def test_text_table(indexed_example: Path) -> None:
+    code, out, _ = run("match", "review my terraform plan", "--library", str(indexed_example))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["#", "type", "name", "dist"]
+    assert lines[1].split()[:3] == ["1", "skill", "terraform-plan-reviewer"]
+
+
+def test_missing_index_says_what_to_run(example_copy: Path) -> None:
+    code, _, err = run("match", "anything", "--library", str(example_copy))
+    assert code == 1
+    assert "no index at" in err and "run `sitegen index`" in err
+
+
+def test_corrupt_index_is_one_line(indexed_example: Path, tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(indexed_example, broken)
+    (broken / "index" / "skills.parquet").write_bytes(b"not parquet at all")
+    code, _, err = run("match", "anything", "--library", str(broken))
+    assert code == 1
+    assert "skills.parquet" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_model_mismatch_says_what_to_run(indexed_example: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import duckdb
+
+    other = tmp_path / "other"
+    shutil.copytree(indexed_example, other)
+    con = duckdb.connect()
+    for kind in ("roles", "skills"):
+        path = other / "index" / f"{kind}.parquet"
+        kv = dict(
+            (bytes(k).decode(), bytes(v).decode())
+            for k, v in con.execute(
+                "SELECT key, value FROM parquet_kv_metadata(?)", [str(path)]
+            ).fetchall()
+        )
+        kv["sitegen.fingerprint"] = "some-other-model"
+        spec = ", ".join(f"'{k}': '{v}'" for k, v in kv.items())
+        con.execute(
+            f"COPY (SELECT * FROM '{path}') TO '{path}.new' "
+            f"(FORMAT parquet, KV_METADATA {{{spec}}})"
+        )
+        os.replace(f"{path}.new", path)
+    code, _, err = run("match", "anything", "--library", str(other))
+    assert code == 1 and "sitegen index --full" in err
+
+
+def test_match_process_never_imports_torch(indexed_example: Path) -> None:
+    """The whole `sitegen match` process, as a user runs it, loads no torch stack."""
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['sitegen', 'match', 'review my terraform plan', '--json',"
+        f" '--library', {str(indexed_example)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('sitegen', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = sorted(m for m in sys.modules"
+        " if m.split('.')[0] in {'torch', 'transformers', 'sentence_transformers'})\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["name"] == "terraform-plan-reviewer"
+    assert "HEAVY []" in proc.stderr
