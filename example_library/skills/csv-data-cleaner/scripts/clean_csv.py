@@ -103,7 +103,7 @@ def main() -> int:
         if len(row) != len(new_header):
             report["ragged_rows"].append(n)
         cleaned = []
-        for col, cell in zip(new_header, row):
+        for col, cell in zip(new_header, row, strict=False):
             value = cell.strip()
             if value != cell:
                 report["cells_trimmed"] += 1

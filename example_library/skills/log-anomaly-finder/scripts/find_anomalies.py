@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime, timedelta
 
 TS = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?")

@@ -62,7 +62,11 @@ def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    raw = sys.stdin.read() if sys.argv[1] == "-" else open(sys.argv[1], encoding="utf-8").read()
+    if sys.argv[1] == "-":
+        raw = sys.stdin.read()
+    else:
+        with open(sys.argv[1], encoding="utf-8") as fh:
+            raw = fh.read()
     try:
         doc = json.loads(raw)
     except json.JSONDecodeError as exc:

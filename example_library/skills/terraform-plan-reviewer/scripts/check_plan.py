@@ -51,7 +51,11 @@ def main() -> int:
     args = parser.parse_args()
 
     try:
-        raw = sys.stdin.read() if args.plan == "-" else open(args.plan, encoding="utf-8").read()
+        if args.plan == "-":
+            raw = sys.stdin.read()
+        else:
+            with open(args.plan, encoding="utf-8") as fh:
+                raw = fh.read()
         plan = json.loads(raw)
     except (OSError, json.JSONDecodeError) as exc:
         print(f"error: cannot read plan: {exc}", file=sys.stderr)
