@@ -284,6 +284,7 @@ class DuckDBEngine:
         kv_sql = ", ".join(f"'{k}': '{_sql_quote(v)}'" for k, v in kv.items())
         temps: dict[str, str] = {}
         backups: dict[str, str] = {}
+        replaced: list[str] = []
         try:
             self.fs.makedirs(self.index_dir, exist_ok=True)
             for kind in KINDS:
@@ -294,18 +295,20 @@ class DuckDBEngine:
                     f"TO '{_sql_quote(self._duck_path(temp))}' "
                     f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv_sql}}})"
                 )
+            # Copies (not moves) of the old files, so the live path never goes missing: a
+            # reader sees the old file or the new one, and a build-id mismatch between the
+            # two files tells it to retry.
             for kind in KINDS:
                 final = self.file_path(kind)
                 if self.fs.exists(final):
-                    backup = posixpath.join(self.index_dir, f".{kind}.parquet.bak-{token}")
-                    self.fs.mv(final, backup)
-                    backups[kind] = backup
-                self.fs.mv(temps[kind], final)
+                    backups[kind] = posixpath.join(self.index_dir, f".{kind}.parquet.bak-{token}")
+                    self.fs.copy(final, backups[kind])
+            for kind in KINDS:
+                self.fs.mv(temps[kind], self.file_path(kind))
                 del temps[kind]
+                replaced.append(kind)
         except Exception as exc:
-            self._rollback(temps, backups)
-            if isinstance(exc, MetaStoreError):
-                raise
+            self._rollback(temps, backups, replaced)
             raise MetaStoreError(
                 f"{self.index_dir}: could not write the index ({_first_line(exc)}); "
                 "the previous index is unchanged"
@@ -313,13 +316,19 @@ class DuckDBEngine:
         for backup in backups.values():
             _quiet_rm(self.fs, backup)
 
-    def _rollback(self, temps: Mapping[str, str], backups: Mapping[str, str]) -> None:
+    def _rollback(
+        self, temps: Mapping[str, str], backups: Mapping[str, str], replaced: Sequence[str]
+    ) -> None:
         for temp in temps.values():
             _quiet_rm(self.fs, temp)
+        for kind in replaced:
+            if kind in backups:
+                self.fs.mv(backups[kind], self.file_path(kind))
+            else:
+                _quiet_rm(self.fs, self.file_path(kind))
         for kind, backup in backups.items():
-            final = self.file_path(kind)
-            _quiet_rm(self.fs, final)
-            self.fs.mv(backup, final)
+            if kind not in replaced:
+                _quiet_rm(self.fs, backup)
 
     def close(self) -> None:
         self.con.close()

@@ -156,14 +156,21 @@ def test_read_only_session_never_writes(tmp_path: Path) -> None:
 
 
 class FailingMoveFS(MemoryFileSystem):
-    """A real memory filesystem whose n-th move fails: the write stage, injected."""
+    """A real memory filesystem whose n-th copy or move fails: the write stage, injected."""
 
     fail_on_move = 0
 
-    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _tick(self) -> None:
         type(self).fail_on_move -= 1
         if type(self).fail_on_move == 0:
             raise OSError("disk full (injected)")
+
+    def copy(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._tick()
+        return super().copy(path1, path2, *args, **kwargs)
+
+    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._tick()
         return super().mv(path1, path2, *args, **kwargs)
 
 
