@@ -5,15 +5,15 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_read
+from benchmarks import bench_index, bench_read
 
-SUITES = {"read": bench_read.run}
+SUITES = {"read": bench_read.run, "index": bench_index.run}
 
 
 def main(selected: list[str]) -> None:
     print(f"# sitegen benchmarks ({platform.node()}, python {platform.python_version()})\n")
     for name, suite in SUITES.items():
-        if selected and name not in selected:
+        if [s for s in selected if not s.startswith("-")] and name not in selected:
             continue
         suite()
 

@@ -20,7 +20,6 @@ from sitegen.metastore import MetaStoreError
 from sitegen.search import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_DISTANCE,
-    TYPES,
     MatchResult,
     QueryError,
     check_compatible,
@@ -248,6 +247,165 @@ def _print_table(result: MatchResult) -> None:
         click.echo(
             f"{rank:>2}  {m.kind[:-1]:<6}  {m.name:<{name_width}}  {m.distance:5.3f}  {text}"
         )
+
+
+@cli.command(name="build")
+@click.argument("library", required=False)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="site",
+    show_default=True,
+    help="Folder to publish the site into (replaced atomically).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Absolute URL the site is published at; enables sitemap.xml and absolute links "
+    "in the discovery index.",
+)
+@click.option(
+    "--api-url",
+    default=None,
+    help="Semantic match endpoint the search page also queries: an http(s) URL, or a path "
+    "relative to the site root (e.g. api/match).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder of templates (and static/ files) overriding the default theme by file name.",
+)
+@click.option("--title", default=None, help="Site title (default: Agent roles & skills).")
+@click.option("--strict", is_flag=True, help="Any problem (even a warning) fails the build.")
+@MODEL_OPTION
+def build_command(
+    library: str | None,
+    out: str,
+    base_url: str | None,
+    api_url: str | None,
+    templates: str | None,
+    title: str | None,
+    strict: bool,
+    model: str | None,
+) -> None:
+    """Index LIBRARY and render its catalog site into --out, as one transaction."""
+    from pathlib import Path
+
+    from sitegen.build import BuildError, BuildUsageError, build_site
+    from sitegen.site import SiteOptions
+    from sitegen.urls import normalize_api_url, normalize_base_url
+
+    try:
+        base = normalize_base_url(base_url) if base_url else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--base-url'") from exc
+    try:
+        api = normalize_api_url(api_url) if api_url else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--api-url'") from exc
+    lib = _open_library(library)
+    report = _read(lib)
+    for problem in report.problems:
+        click.echo(problem.format(), err=True)
+    embedder = _load_embedder(model)
+    options = SiteOptions(
+        base_url=base,
+        api_url=api,
+        templates=Path(templates) if templates else None,
+        **({"title": title} if title else {}),
+    )
+
+    def say(message: str) -> None:
+        click.echo(f"sitegen: {message}", err=True)
+
+    try:
+        with _progress("embedding") as embed_progress, _progress("rendering") as progress:
+            result = build_site(
+                lib,
+                embedder,
+                out,
+                options=options,
+                strict=strict,
+                report=report,
+                log=say,
+                progress=progress,
+                embed_progress=embed_progress,
+            )
+    except BuildUsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except BuildError as exc:
+        _fail(f"{exc}; the previous site is unchanged")
+        return
+    except Exception as exc:  # a bug: still one line unless asked for the traceback
+        if os.environ.get("SITEGEN_DEBUG"):
+            raise
+        _fail(f"build failed ({type(exc).__name__}: {exc}); the previous site is unchanged")
+        return
+    click.echo(result.summary())
+    index_page = Path(out) / "index.html"
+    click.echo(f"open {index_page} (or serve {out}/ over HTTP for search)", err=True)
+
+
+@cli.command()
+@click.argument("library", required=False)
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False),
+    default="site",
+    show_default=True,
+    help="Built site folder to serve next to the API.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--watch", is_flag=True, help="Rebuild on library changes and reload open pages.")
+@MODEL_OPTION
+def serve(
+    library: str | None, site_dir: str, host: str, port: int, watch: bool, model: str | None
+) -> None:
+    """Serve the built site and a JSON match API for LIBRARY's index."""
+    from pathlib import Path
+
+    import uvicorn
+
+    from sitegen.server import create_app
+
+    lib = _open_library(library)
+    embedder = _load_embedder(model)
+    rebuilder = None
+    if watch:
+        if not lib.is_local:
+            raise click.UsageError("--watch needs a library folder on this machine")
+        from sitegen.build import build_site
+        from sitegen.site import SiteOptions
+        from sitegen.watch import Rebuilder
+
+        def rebuild() -> None:
+            result = build_site(
+                Library(lib.url), embedder, site_dir, options=SiteOptions(api_url="api/match")
+            )
+            click.echo(f"sitegen: rebuilt: {result.summary()}", err=True)
+
+        ignore = [Path(lib.root) / "index", Path(site_dir)]
+        rebuilder = Rebuilder(Path(lib.root), rebuild, ignore=ignore)
+        if not rebuilder.rebuild():
+            _fail("the first build failed; fix the library and try again")
+        rebuilder.start()
+    if not Path(site_dir).is_dir():
+        click.echo(
+            f"warning: no site at {site_dir}/; serving the API only (run `sitegen build` first)",
+            err=True,
+        )
+    app = create_app(
+        lib, embedder, site_dir=site_dir, live_reload=rebuilder.current if rebuilder else None
+    )
+    click.echo(f"sitegen: serving http://{host}:{port}/ (API under /api/)", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if rebuilder is not None:
+            rebuilder.stop()
 
 
 def main() -> None:
