@@ -553,7 +553,7 @@ class _SiteFiles(StaticFiles):
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith(("/api/", "/healthz")):
         return _error(exc.status_code, None, str(exc.detail))
     return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
 

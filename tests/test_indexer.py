@@ -10,9 +10,9 @@ import fsspec
 import pytest
 from click.testing import CliRunner
 from fsspec.implementations.memory import MemoryFileSystem
-from sitegen.embedder import EmbedderError
 
 from sitegen.cli import cli
+from sitegen.embedder import EmbedderError
 from sitegen.indexer import IndexAbort, index_library, open_store
 from sitegen.library import Library
 from sitegen.metastore import MetaStoreError
@@ -48,7 +48,7 @@ def test_changed_added_and_deleted_entries(example_copy: Path, embedder) -> None
     counting = CountingEmbedder(embedder)
     index_library(Library(example_copy), counting)
     skill = example_copy / "skills" / "csv-data-cleaner" / "SKILL.md"
-    skill.write_text(skill.read_text().replace("description:", "description: Fast.", 1))
+    skill.write_text(skill.read_text() + "\nOne more tip for the body.\n")
     new = example_copy / "skills" / "yaml-formatter"
     new.mkdir()
     (new / "SKILL.md").write_text(
@@ -67,7 +67,9 @@ def test_changed_added_and_deleted_entries(example_copy: Path, embedder) -> None
         assert store.has("skills", "yaml-formatter")
         assert not store.has("roles", "ux-researcher")
         cleaner = store.get("skills", "csv-data-cleaner")
-        assert cleaner is not None and cleaner.description.startswith("Fast.")
+        entries = Library(example_copy).read().entries
+        etag = next(e.etag for e in entries if e.name == "csv-data-cleaner")
+        assert cleaner is not None and cleaner.etag == etag
 
 
 def test_model_change_reembeds_everything(example_copy: Path, embedder) -> None:
@@ -131,7 +133,7 @@ def test_write_failure_leaves_index_untouched(embedder) -> None:
     index_library(library, embedder)
     before = {p: fs.cat_file(p) for p in fs.ls(f"{root}/index", detail=False)}
     skill = f"{root}/skills/csv-data-cleaner/SKILL.md"
-    fs.pipe_file(skill, fs.cat_file(skill).replace(b"description:", b"description: New.", 1))
+    fs.pipe_file(skill, fs.cat_file(skill) + b"\nOne more tip.\n")
     FailingWriteFS.armed = True
     try:
         with pytest.raises(MetaStoreError, match="previous index is unchanged"):

@@ -37,11 +37,6 @@ def test_terraform_question_finds_the_plan_reviewer(indexed_example: Path) -> No
     assert distances == sorted(distances) and all(0 <= d <= 0.8 for d in distances)
 
 
-def test_paraphrase_without_shared_words(indexed_example: Path) -> None:
-    results = match_json(indexed_example, "will this infrastructure change delete my database")
-    assert results[0]["name"] == "terraform-plan-reviewer"
-
-
 def test_type_limit_and_distance_filters(indexed_example: Path) -> None:
     roles = match_json(indexed_example, "keep production reliable", "--type", "roles")
     assert roles and {r["type"] for r in roles} == {"roles"}
