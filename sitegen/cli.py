@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from sitegen import __version__
+from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
 from sitegen.config import DEFAULT_MAX_FILE_SIZE, parse_size
 from sitegen.embedder import Embedder, EmbedderError, load_embedder
 from sitegen.indexer import IndexAbort, index_library, open_store
@@ -61,6 +62,50 @@ def _read(library: Library) -> LibraryReport:
         raise click.UsageError(str(exc)) from exc
 
 
+def _report_collisions(
+    lib: Library, report: LibraryReport, fmt: str, max_distance: float, model: str | None
+) -> None:
+    """Print colliding pairs; exit 1 when two entries of one kind collide."""
+    from sitegen.collisions import find_collisions
+    from sitegen.indexer import current_vectors
+
+    embedder = _load_embedder(model)
+    entries = report.entries
+    try:
+        vectors = current_vectors(lib, entries, embedder)
+    except (MetaStoreError, EmbedderError) as exc:
+        _fail(str(exc))
+        return
+    found = find_collisions(
+        [(e.kind, e.name, e.description) for e in entries], vectors, max_distance=max_distance
+    )
+    if fmt == "json":
+        click.echo(json.dumps([c.as_dict() for c in found], indent=2))
+    else:
+        for c in found:
+            click.echo(
+                f"{c.distance:.3f}  {c.kind_a[:-1]} {c.name_a}  <->  {c.kind_b[:-1]} {c.name_b}: "
+                f"{c.suggestion()}"
+            )
+    same = sum(c.same_kind for c in found)
+    click.echo(
+        f"{lib.display_root}: {len(entries)} entries, {len(found)} pair(s) within "
+        f"distance {max_distance} ({same} of one kind)",
+        err=True,
+    )
+    sys.exit(1 if same else 0)
+
+
+MODEL_OPTION = click.option(
+    "--model",
+    "model",
+    envvar="SITEGEN_MODEL",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Local sentence-transformers model folder (default: the installed all-MiniLM-L6-v2).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
 def cli() -> None:
@@ -84,10 +129,34 @@ def cli() -> None:
     default=DEFAULT_MAX_FILE_SIZE,
     help="Largest file an entry may hold (e.g. 10MB).",
 )
-def check(library: str | None, strict: bool, fmt: str, max_file_size: int) -> None:
+@click.option(
+    "--collisions",
+    is_flag=True,
+    help="Also report pairs of entries so alike that an agent may pick the wrong one.",
+)
+@click.option(
+    "--max-distance",
+    type=click.FloatRange(0, 2),
+    default=DEFAULT_COLLISION_DISTANCE,
+    show_default=True,
+    help="Cosine distance under which two entries collide (with --collisions).",
+)
+@MODEL_OPTION
+def check(
+    library: str | None,
+    strict: bool,
+    fmt: str,
+    max_file_size: int,
+    collisions: bool,
+    max_distance: float,
+    model: str | None,
+) -> None:
     """Validate LIBRARY (default: current folder or $SITEGEN_LIBRARY)."""
     lib = _open_library(library, max_file_size)
     report = _read(lib)
+    if collisions:
+        _report_collisions(lib, report, fmt, max_distance, model)
+        return
     problems = list(report.problems)
     if strict:
         problems = [replace(p, level="error") for p in problems]
@@ -105,16 +174,6 @@ def check(library: str | None, strict: bool, fmt: str, max_file_size: int) -> No
         err=True,
     )
     sys.exit(1 if errors else 0)
-
-
-MODEL_OPTION = click.option(
-    "--model",
-    "model",
-    envvar="SITEGEN_MODEL",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Local sentence-transformers model folder (default: the installed all-MiniLM-L6-v2).",
-)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -345,6 +404,79 @@ def build_command(
     click.echo(result.summary())
     index_page = Path(out) / "index.html"
     click.echo(f"open {index_page} (or serve {out}/ over HTTP for search)", err=True)
+
+
+@cli.command(name="eval")
+@click.argument("queries", type=click.Path(dir_okay=False))
+@click.option(
+    "--library",
+    "library",
+    envvar=LIBRARY_ENV,
+    default=None,
+    help="Indexed library (default: the folder holding QUERIES).",
+)
+@click.option("--min-recall-at-1", type=click.FloatRange(0, 1), default=None)
+@click.option("--min-mrr", type=click.FloatRange(0, 1), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@MODEL_OPTION
+def eval_command(
+    queries: str,
+    library: str | None,
+    min_recall_at_1: float | None,
+    min_mrr: float | None,
+    as_json: bool,
+    model: str | None,
+) -> None:
+    """Score matching on QUERIES (YAML list of {query, expect, type?}); gate CI on it."""
+    from pathlib import Path
+
+    from sitegen.evaluate import QueriesError, evaluate, load_queries
+
+    if not Path(queries).is_file():
+        raise click.BadParameter(f"{queries}: no such file", param_hint="'QUERIES'")
+    try:
+        items = load_queries(queries)
+    except QueriesError as exc:
+        _fail(str(exc), 2)
+        return
+    lib = _open_library(library or str(Path(queries).resolve().parent))
+    embedder = _load_embedder(model)
+    try:
+        with open_store(lib, writable=False) as store:
+            check_compatible(store, embedder)
+            report = evaluate(store, embedder, items)
+    except (MetaStoreError, EmbedderError) as exc:
+        _fail(str(exc))
+        return
+    except QueriesError as exc:
+        _fail(f"{queries}: {exc}", 2)
+        return
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print_eval(report)
+    failed = []
+    if min_recall_at_1 is not None and report.overall.recall_at_1 < min_recall_at_1:
+        failed.append(f"recall@1 {report.overall.recall_at_1:.3f} < {min_recall_at_1}")
+    if min_mrr is not None and report.overall.mrr_at_10 < min_mrr:
+        failed.append(f"MRR@10 {report.overall.mrr_at_10:.3f} < {min_mrr}")
+    if failed:
+        _fail("quality below threshold: " + "; ".join(failed))
+
+
+def _print_eval(report: Any) -> None:
+    click.echo(f"{'scope':<8} {'n':>4} {'recall@1':>9} {'recall@5':>9} {'MRR@10':>7}")
+    rows = [("overall", report.overall), *report.by_kind.items()]
+    for scope, s in rows:
+        click.echo(
+            f"{scope:<8} {s.count:>4} {s.recall_at_1:>9.3f} {s.recall_at_5:>9.3f} "
+            f"{s.mrr_at_10:>7.3f}"
+        )
+    if report.misses:
+        click.echo("\nmisses (expected -> rank, what ranked first):")
+        for o in report.misses:
+            rank = "not in top 10" if o.rank is None else f"rank {o.rank}"
+            click.echo(f"  {o.item.query!r}: {'/'.join(o.item.expect)} -> {rank}, top {o.top}")
 
 
 @cli.command()

@@ -183,3 +183,23 @@ def index_library(
         fingerprint=fingerprint,
         report=report,
     )
+
+
+def current_vectors(
+    library: Library, entries: Sequence[Entry], embedder: Embedder
+) -> np.ndarray:
+    """Vectors for `entries` without writing anything: stored ones where the index is fresh
+    for that entry (same model, same etag), freshly embedded otherwise."""
+    vectors = np.zeros((len(entries), embedder.embed([]).shape[1]), dtype=np.float32)
+    missing: list[int] = []
+    with open_store(library, writable=False) as store:
+        fresh = store.exists and store.fingerprint == embedder.fingerprint.as_string()
+        for i, entry in enumerate(entries):
+            record = store.get(entry.kind, entry.name, with_vector=True) if fresh else None
+            if record is not None and record.etag == entry.etag and record.embedding is not None:
+                vectors[i] = record.embedding
+            else:
+                missing.append(i)
+    if missing:
+        vectors[missing] = embed_entries(embedder, [entries[i] for i in missing])
+    return vectors

@@ -1,0 +1,91 @@
+"""Pairs of entries so close in embedding space that an agent may pick the wrong one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_COLLISION_DISTANCE = 0.3
+_CHUNK = 1024
+_WORD = re.compile(r"[a-z][a-z0-9+#.-]{2,}")
+_STOP = frozenset(
+    """
+    the and for with that this when use used uses using from into your you are can will
+    what which who how about each their them they its it's any all not but also such than
+    then there these those have has had was were been being does did doing out our over
+    more most some very just only other both between before after while where why help
+    helps need needs needed make makes made like get gets one two way ways work works
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+@dataclass(frozen=True)
+class Collision:
+    kind_a: str
+    name_a: str
+    kind_b: str
+    name_b: str
+    distance: float
+    shared: tuple[str, ...]
+
+    @property
+    def same_kind(self) -> bool:
+        return self.kind_a == self.kind_b
+
+    def suggestion(self) -> str:
+        words = ", ".join(self.shared[:6]) or "the same ideas"
+        return (
+            f"both descriptions lean on {words}; say what sets each apart "
+            f"(inputs, outputs, and when to pick {self.name_a} over {self.name_b})"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "a": {"type": self.kind_a, "name": self.name_a},
+            "b": {"type": self.kind_b, "name": self.name_b},
+            "distance": round(self.distance, 4),
+            "shared_words": list(self.shared),
+            "suggestion": self.suggestion(),
+        }
+
+
+def content_words(text: str) -> set[str]:
+    return {w.strip(".-") for w in _WORD.findall(text.lower())} - _STOP
+
+
+def find_collisions(
+    items: Sequence[tuple[str, str, str]],
+    vectors: np.ndarray,
+    *,
+    max_distance: float = DEFAULT_COLLISION_DISTANCE,
+) -> list[Collision]:
+    """All pairs within `max_distance` (cosine), closest first.
+
+    `items` are (kind, name, description) rows aligned with the L2-normalized `vectors`.
+    Works in blocks so 20,000 entries never build a 20,000 x 20,000 matrix at once.
+    """
+    found: list[Collision] = []
+    n = len(items)
+    if n < 2:
+        return found
+    matrix = np.asarray(vectors, dtype=np.float32)
+    for start in range(0, n, _CHUNK):
+        block = 1.0 - matrix[start : start + _CHUNK] @ matrix.T
+        rows, cols = np.nonzero(block <= max_distance)
+        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+            i = start + row
+            if col <= i:
+                continue
+            kind_a, name_a, text_a = items[i]
+            kind_b, name_b, text_b = items[col]
+            shared = sorted(content_words(text_a) & content_words(text_b))
+            found.append(
+                Collision(
+                    kind_a, name_a, kind_b, name_b, max(float(block[row, col]), 0.0), tuple(shared)
+                )
+            )
+    found.sort(key=lambda c: (c.distance, c.name_a, c.name_b))
+    return found
