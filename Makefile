@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/sitegen check example_library --strict
+	$(BIN)/sitegen build example_library --out site
 
 lint: $(STAMP)
 	$(BIN)/ruff check sitegen tests benchmarks

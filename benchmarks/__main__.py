@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_index, bench_read
+from benchmarks import bench_index, bench_read, bench_site
 
-SUITES = {"read": bench_read.run, "index": bench_index.run}
+SUITES = {"read": bench_read.run, "index": bench_index.run, "site": bench_site.run}
 
 
 def main(selected: list[str]) -> None:

@@ -315,7 +315,7 @@ def _print_table(result: MatchResult) -> None:
     type=click.Path(file_okay=False),
     default="site",
     show_default=True,
-    help="Folder to publish the site into (replaced atomically).",
+    help="Folder to publish the site into (updated as one transaction).",
 )
 @click.option(
     "--base-url",
@@ -337,6 +337,12 @@ def _print_table(result: MatchResult) -> None:
 )
 @click.option("--title", default=None, help="Site title (default: Agent roles & skills).")
 @click.option("--strict", is_flag=True, help="Any problem (even a warning) fails the build.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for rendering (default: one per CPU on Linux with 4+ CPUs, else 1).",
+)
 @MODEL_OPTION
 def build_command(
     library: str | None,
@@ -346,6 +352,7 @@ def build_command(
     templates: str | None,
     title: str | None,
     strict: bool,
+    jobs: int | None,
     model: str | None,
 ) -> None:
     """Index LIBRARY and render its catalog site into --out, as one transaction."""
@@ -390,6 +397,7 @@ def build_command(
                 log=say,
                 progress=progress,
                 embed_progress=embed_progress,
+                jobs=jobs,
             )
     except BuildUsageError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -12,6 +12,7 @@ which keep readable names readable and replace anything else with a hashed, safe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -38,6 +39,7 @@ def _digest(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:length]
 
 
+@functools.lru_cache(maxsize=65536)
 def safe_segment(segment: str) -> str:
     """One path segment that is safe on every file system and in a URL without escaping."""
     if _SAFE_SEGMENT.match(segment) and segment not in {".", ".."} and not segment.endswith("."):
@@ -46,12 +48,14 @@ def safe_segment(segment: str) -> str:
     return f"{cleaned}-{_digest(segment)}"
 
 
+@functools.lru_cache(maxsize=65536)
 def safe_path(path: str) -> str:
     """A library file path mapped to a safe relative output path (same depth, no escape)."""
     parts = [p for p in path.split("/") if p not in {"", "."}]
     return "/".join(safe_segment(p) for p in parts) or "file"
 
 
+@functools.lru_cache(maxsize=65536)
 def tag_slug(tag: str) -> str:
     """A tag's folder name: the tag itself when it is already a clean slug, else slug+hash."""
     slug = _TAG_CHARS.sub("-", tag.lower()).strip("-")[:48]
@@ -60,17 +64,29 @@ def tag_slug(tag: str) -> str:
     return f"{slug or 'tag'}-{_digest(tag)}"
 
 
+@functools.lru_cache(maxsize=65536)
+def _relative(start: str, to_path: str) -> str:
+    source = start.split("/") if start else []
+    target = to_path.split("/")
+    common = 0
+    while common < len(source) and common < len(target) - 1 and source[common] == target[common]:
+        common += 1
+    rel = "../" * (len(source) - common) + "/".join(target[common:])
+    return quote(rel or "./", safe="/._-~")
+
+
 def relative(from_page: str, to_path: str) -> str:
-    """A relative URL from the page at `from_page` to `to_path` (both site-root paths)."""
+    """A relative URL from the page at `from_page` to `to_path` (both site-root paths).
+
+    Both are clean paths from the site root (no leading slash, no `..`), as this module
+    makes them; a trailing `#fragment` on `to_path` is kept.
+    """
     fragment = ""
     if "#" in to_path:
         to_path, fragment = to_path.split("#", 1)
         fragment = "#" + fragment
-    start = posixpath.dirname(from_page) or "."
-    rel = posixpath.relpath(to_path or ".", start)
-    if to_path.endswith("/") and not rel.endswith("/"):
-        rel += "/"
-    return quote(rel, safe="/._-~") + fragment
+    start = from_page.rsplit("/", 1)[0] if "/" in from_page else ""
+    return _relative(start, to_path) + fragment
 
 
 def root_prefix(page: str) -> str:

@@ -1,0 +1,343 @@
+"""Markdown to safe HTML for untrusted library content (markdown-it-py + Pygments).
+
+- raw HTML in Markdown is never passed through (``html: False``): it shows as text;
+- only ``http``, ``https`` and ``mailto`` links, relative links and fragments survive; any other
+  scheme (``javascript:``, ``data:``, ``vbscript:``, ``file:``...) leaves the text unlinked;
+- relative links to the entry's own files are rewritten to the site's file pages, links that
+  would leave the entry (or point nowhere) become plain text; external images become links,
+  so a page never loads a third-party resource;
+- headings get GitHub-style ids (never in the ``sg-`` namespace the theme uses) and are
+  demoted one level under the page's own ``<h1>``;
+- fenced code is highlighted by Pygments with CSS classes (no inline styles).
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from mdit_py_plugins.anchors.index import slugify, unique_slug
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.lexers.special import TextLexer
+from pygments.util import ClassNotFound
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+RESERVED_ID_PREFIX = "sg-"  # ids the theme uses; content ids never start with it
+MAX_HIGHLIGHT = 200_000
+# Prose formats read fine as plain text; their lexers are the slowest in Pygments.
+PLAIN_LEXERS = frozenset(
+    {"Text only", "Markdown", "reStructuredText"}
+)  # characters; bigger blocks are shown plain (still escaped)
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+_LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def link_scheme(url: str) -> str | None:
+    """The scheme of a URL as a browser would see it (control characters ignored)."""
+    cleaned = _CONTROL.sub("", url)
+    match = _SCHEME.match(cleaned)
+    return match.group(1).lower() if match else None
+
+
+def validate_link(url: str) -> bool:
+    """markdown-it's link gate: safe schemes and scheme-less (relative) URLs only."""
+    scheme = link_scheme(url)
+    return scheme is None or scheme in SAFE_SCHEMES
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer_by_name(name: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(name.lower())
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def _lexer_for(key: str) -> Lexer:
+    try:
+        return get_lexer_for_filename(key)
+    except ClassNotFound:
+        return TextLexer()
+
+
+def _lexer_by_filename(filename: str) -> Lexer:
+    """Lexers by suffix (cached: finding a lexer for a file name scans every lexer)."""
+    base = posixpath.basename(filename)
+    suffix = posixpath.splitext(base)[1].lower()
+    return _lexer_for(f"file{suffix}" if suffix else base)
+
+
+def highlight_code(code: str, lang: str | None) -> str:
+    """A highlighted <pre> block; unknown languages and huge blocks are plain but escaped."""
+    lang = (lang or "").strip()
+    safe_lang = lang if _LANG.match(lang) else ""
+    lexer = _lexer_by_name(safe_lang) if safe_lang else None
+    if lexer is None or len(code) > MAX_HIGHLIGHT:
+        inner = escape(code, quote=False)
+    else:
+        inner = pygments_highlight(code, lexer, _FORMATTER)
+    css_lang = f' class="language-{escape(safe_lang)}"' if safe_lang else ""
+    return f'<pre class="highlight"><code{css_lang}>{inner}</code></pre>'
+
+
+def highlight_file(text: str, filename: str) -> str:
+    """A file's text, highlighted by its file name (suffix), for the file viewer."""
+    lexer = _lexer_by_filename(filename)
+    if len(text) > MAX_HIGHLIGHT or lexer.name in PLAIN_LEXERS:
+        inner = escape(text, quote=False)
+    else:
+        inner = pygments_highlight(text, lexer, _FORMATTER)
+    return f'<pre class="highlight"><code>{inner}</code></pre>'
+
+
+def pygments_css() -> str:
+    """Light and dark token colours, switched by prefers-color-scheme."""
+    light = HtmlFormatter(style="default").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")
+    # The theme owns the block background; keep only token colours.
+    light = _drop_backgrounds(light)
+    dark = _drop_backgrounds(dark)
+    indented = "\n".join("  " + line for line in dark.splitlines())
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{indented}\n}}\n"
+
+
+def _drop_backgrounds(css: str) -> str:
+    lines = []
+    for line in css.splitlines():
+        if line.startswith(("pre {", "td.linenos", "span.linenos", ".highlight .hll")):
+            continue
+        if line.startswith(".highlight {"):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+class Heading(NamedTuple):
+    level: int  # as written in the Markdown (1-6)
+    id: str
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "id": self.id, "text": self.text}
+
+
+@dataclass
+class LinkContext:
+    """How links of one entry's Markdown resolve on the site.
+
+    `files` maps an entry-relative file path to the site path it should link to;
+    `folders` are the entry's sub-folders (linked to the file tree); `siblings` maps
+    ``../<name>`` (another entry of the same kind) to its page. Resulting site paths are
+    made relative to `page` by `relative`.
+    """
+
+    page: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    images: Mapping[str, str] = field(default_factory=dict)
+    folders: frozenset[str] = frozenset()
+    folder_target: str | None = None
+    siblings: Mapping[str, str] = field(default_factory=dict)
+    relative: Callable[[str, str], str] | None = None
+
+    def link(self, target: str) -> str:
+        return self.relative(self.page, target) if self.relative else target
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    headings: tuple[Heading, ...]
+
+
+class MarkdownRenderer:
+    """One configured markdown-it instance; `render` is safe for untrusted text."""
+
+    def __init__(self) -> None:
+        md = MarkdownIt(
+            "commonmark",
+            {"html": False, "linkify": False, "typographer": False, "highlight": self._fence},
+        )
+        md.enable(["table", "strikethrough"])
+        md.use(tasklists_plugin)
+        md.validateLink = validate_link  # type: ignore[method-assign]
+        md.core.ruler.push("sitegen_headings", _headings_rule)
+        md.core.ruler.push("sitegen_links", _links_rule)
+        self.md = md
+
+    @staticmethod
+    def _fence(code: str, lang: str, attrs: str) -> str:
+        return highlight_code(code, lang)
+
+    def headings(self, text: str) -> tuple[Heading, ...]:
+        env: dict[str, Any] = {}
+        self.md.parse(text, env)
+        return tuple(env.get("sitegen_headings", ()))
+
+    def render(self, text: str, links: LinkContext | None = None) -> Rendered:
+        env: dict[str, Any] = {"sitegen_links": links}
+        tokens = self.md.parse(text, env)
+        html = self.md.renderer.render(tokens, self.md.options, env)
+        return Rendered(html, tuple(env.get("sitegen_headings", ())))
+
+
+# -- core rules ------------------------------------------------------------------------
+
+
+def _inline_text(token: Token) -> str:
+    return "".join(
+        child.content
+        for child in token.children or ()
+        if child.type in {"text", "code_inline", "softbreak"}
+    ).strip()
+
+
+def _headings_rule(state: StateCore) -> None:
+    slugs: set[str] = set()
+    found: list[Heading] = []
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        text = _inline_text(tokens[index + 1])
+        base = slugify(text) or "section"
+        if base.startswith(RESERVED_ID_PREFIX):
+            base = "h-" + base
+        slug = unique_slug(base, slugs)
+        slugs.add(slug)
+        token.attrSet("id", slug)
+        level = int(token.tag[1])
+        found.append(Heading(level, slug, text))
+        # Demote one level: the page's own <h1> is the entry name.
+        demoted = f"h{min(level + 1, 6)}"
+        token.tag = demoted
+        if index + 2 < len(tokens) and tokens[index + 2].type == "heading_close":
+            tokens[index + 2].tag = demoted
+    state.env["sitegen_headings"] = found
+
+
+def _links_rule(state: StateCore) -> None:
+    ctx: LinkContext | None = state.env.get("sitegen_links")
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        token.children = _rewrite_children(token.children, ctx)
+
+
+def _rewrite_children(children: list[Token], ctx: LinkContext | None) -> list[Token]:
+    out: list[Token] = []
+    dropping: list[bool] = []  # a stack: is the current link dropped?
+    for child in children:
+        if child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+            target = _resolve(href, ctx)
+            if target is None:
+                dropping.append(True)
+                continue
+            dropping.append(False)
+            child.attrSet("href", target)
+            if link_scheme(target) in {"http", "https"}:
+                child.attrSet("rel", "nofollow noopener noreferrer")
+            out.append(child)
+        elif child.type == "link_close":
+            if dropping and dropping.pop():
+                continue
+            out.append(child)
+        elif child.type == "image":
+            out.extend(_rewrite_image(child, ctx))
+        else:
+            out.append(child)
+    return out
+
+
+def _rewrite_image(token: Token, ctx: LinkContext | None) -> list[Token]:
+    src = str(token.attrGet("src") or "")
+    alt = _alt_text(token) or src
+    scheme = link_scheme(src)
+    if scheme is None and ctx is not None:
+        path = _entry_path(src)
+        if path is not None and path in ctx.images:
+            token.attrSet("src", ctx.link(ctx.images[path]))
+            token.attrSet("loading", "lazy")
+            return [token]
+    text = Token("text", "", 0, content=alt)
+    if scheme in {"http", "https"}:
+        # Never load third-party images: link to them instead.
+        link_open = Token("link_open", "a", 1, attrs={"href": src})
+        link_open.attrSet("rel", "nofollow noopener noreferrer")
+        link_open.attrSet("class", "external-image")
+        return [
+            link_open,
+            Token("text", "", 0, content=f"image: {alt}"),
+            Token("link_close", "a", -1),
+        ]
+    target = _resolve(src, ctx) if scheme is None else None
+    if target is not None:
+        return [
+            Token("link_open", "a", 1, attrs={"href": target}),
+            text,
+            Token("link_close", "a", -1),
+        ]
+    return [text]
+
+
+def _alt_text(token: Token) -> str:
+    return "".join(c.content for c in token.children or () if c.type in {"text", "code_inline"})
+
+
+def _entry_path(href: str) -> str | None:
+    """An entry-relative file path for a relative href, or None if it leaves the entry."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith(("/", "\\")):
+        return None
+    path = unquote(parts.path)
+    if not path:
+        return None
+    normal = posixpath.normpath(path)
+    if normal == "." or normal.startswith("../") or normal == "..":
+        return None
+    return normal
+
+
+def _resolve(href: str, ctx: LinkContext | None) -> str | None:
+    """Where a Markdown link should point on the site, or None to drop the link."""
+    if not href:
+        return None
+    scheme = link_scheme(href)
+    if scheme is not None:
+        return href if scheme in SAFE_SCHEMES else None
+    if href.startswith("#"):
+        return href
+    if ctx is None:
+        return None
+    parts = urlsplit(href)
+    if parts.netloc or href.startswith(("/", "\\")):
+        return None  # protocol-relative or root-absolute: breaks under a sub-path
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    raw_path = unquote(parts.path)
+    normal = posixpath.normpath(raw_path) if raw_path else "."
+    if normal in ctx.files:
+        return ctx.link(ctx.files[normal]) + fragment
+    if normal.rstrip("/") in ctx.folders and ctx.folder_target:
+        return ctx.link(ctx.folder_target)
+    if normal.startswith("../"):
+        sibling = normal[3:].split("/", 1)[0]
+        if sibling in ctx.siblings:
+            return ctx.link(ctx.siblings[sibling])
+    return None

@@ -1,0 +1,204 @@
+"""Shared helpers for the site tests: built sites (cached per session), a tiny HTTP server.
+
+Fixtures that several test modules share cannot live outside conftest.py, so the expensive
+part (building a site) is cached here at module level and each module wraps it in a fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import http.server
+import os
+import shutil
+import socketserver
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen.build import BuildResult, build_site
+from sitegen.library import Library
+from sitegen.site import SiteOptions
+from tests.conftest import EXAMPLE_LIBRARY
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE_LIBRARY = Path(__file__).resolve().parent / "hostile_library"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+browser = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    library: Path
+    out: Path
+    result: BuildResult
+
+
+_SITES: dict[str, BuiltSite] = {}
+
+
+def build(library: Path, out: Path, embedder: Any, **options: Any) -> BuildResult:
+    strict = options.pop("strict", False)
+    return build_site(
+        Library(library), embedder, out, options=SiteOptions(**options), strict=strict
+    )
+
+
+def example_site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
+    """The example library built once per session (tests must not change it)."""
+    if "example" not in _SITES:
+        root = tmp_path_factory.mktemp("example-site")
+        library = root / "library"
+        shutil.copytree(EXAMPLE_LIBRARY, library, ignore=shutil.ignore_patterns("index"))
+        out = root / "site"
+        _SITES["example"] = BuiltSite(library, out, build(library, out, embedder))
+    return _SITES["example"]
+
+
+def add_hostile_names(root: Path) -> None:
+    """Entries whose folder and file names are markup (Windows cannot check them out)."""
+    folder = root / "skills" / "<svg onload=window.__pwned=59>"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(
+        "---\nname: hostile-folder\ndescription: A folder named like markup. "
+        "Use when testing source paths.\ntags: [hostile]\n---\n\n# Folder\n"
+    )
+    skill = root / "skills" / "hostile-filenames"
+    (skill / "refs").mkdir(parents=True)
+    (skill / "SKILL.md").write_text(
+        "---\nname: hostile-filenames\ndescription: File names with markup. "
+        "Use when testing the file tree.\ntags: [hostile]\n---\n\n# Names\n\n"
+        "[odd](<refs/<img src=x onerror=window.__pwned=60>.md>)\n"
+    )
+    for name in (
+        "<img src=x onerror=window.__pwned=60>.md",
+        "\"quote'.txt",
+        "space name.md",
+        "back\\slash.txt",
+        "colon:name.txt",
+        "javascript:window.__pwned=61",
+        "index.html",
+        "index.html.txt",
+    ):
+        (skill / "refs" / name).write_text(f"{name}\n<script>window.__pwned=62</script>\n")
+
+
+def hostile_site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
+    if "hostile" not in _SITES:
+        root = tmp_path_factory.mktemp("hostile-site")
+        library = root / "library"
+        shutil.copytree(HOSTILE_LIBRARY, library)
+        add_hostile_names(library)
+        out = root / "site"
+        _SITES["hostile"] = BuiltSite(library, out, build(library, out, embedder))
+    return _SITES["hostile"]
+
+
+# -- reading the output -------------------------------------------------------------------------
+
+
+def tree_state(root: Path) -> dict[str, tuple[str, int, int]]:
+    """Every file under root: (sha256, mtime_ns, inode); folders included with no hash."""
+    state: dict[str, tuple[str, int, int]] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            rel = path.relative_to(root).as_posix()
+            info = path.stat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+            state[rel] = (digest, info.st_mtime_ns, info.st_ino)
+    return state
+
+
+def html_pages(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.html"))
+
+
+class LinkCollector(HTMLParser):
+    """URL-valued attributes of a page, with whether they sit inside rendered Markdown."""
+
+    URL_ATTRS = {"href", "src", "action", "srcset", "poster", "data", "formaction"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[tuple[str, str, str, bool, Mapping[str, str | None]]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._stack: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.tags.append((tag, values))
+        inside = any(prose for _, prose in self._stack) or "sg-prose" in (values.get("class") or "")
+        if tag not in {"br", "img", "input", "meta", "link", "hr", "source"}:
+            self._stack.append((tag, inside))
+        for name, value in attrs:
+            if name in self.URL_ATTRS and value is not None:
+                self.urls.append((tag, name, value, inside, values))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                del self._stack[index:]
+                break
+
+
+def parse(path: Path) -> LinkCollector:
+    collector = LinkCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+# -- serving ----------------------------------------------------------------------------------
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    prefix = "/"
+    extra_headers: Mapping[str, str] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if not clean.startswith(self.prefix):
+            return str(Path(self.directory) / "__outside_the_prefix__")
+        return super().translate_path("/" + clean[len(self.prefix) :])
+
+    def end_headers(self) -> None:
+        for key, value in self.extra_headers.items():
+            self.send_header(key, value)
+        super().end_headers()
+
+
+@contextlib.contextmanager
+def serve(root: Path, prefix: str = "/", headers: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Serve `root` under `prefix` on 127.0.0.1; yields the base URL (ending with prefix)."""
+    handler = type("Handler", (_Handler,), {"prefix": prefix, "extra_headers": dict(headers or {})})
+    server = socketserver.ThreadingTCPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()

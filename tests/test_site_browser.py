@@ -1,0 +1,419 @@
+"""The built site in a real browser: Debian's chromium driven by Playwright.
+
+Skipped (with the reason shown) only when /usr/bin/chromium is absent; CI installs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from tests.site_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    BuiltSite,
+    browser,
+    build,
+    example_site,
+    hostile_site,
+    html_pages,
+    parse,
+    serve,
+)
+
+pytestmark = browser
+PWNED = re.compile(r"__pwned|alert\(")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
+    return example_site(tmp_path_factory, embedder)
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
+    return hostile_site(tmp_path_factory, embedder)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Watched:
+    """A page with everything worth asserting on: console errors, failed requests, dialogs."""
+
+    def __init__(self, context: Any, allowed_origin: str = "http://127.0.0.1") -> None:
+        self.context = context
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.foreign: list[str] = []
+        self.requests: list[str] = []
+        self.bad_responses: list[str] = []
+        self.allowed_origin = allowed_origin
+
+        def route(route: Any) -> None:
+            url = route.request.url
+            if url.startswith((allowed_origin, "file://", "data:")):
+                route.continue_()
+            else:
+                self.foreign.append(url)
+                route.abort()
+
+        context.route("**/*", route)
+        self.page = context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.bad_responses.append(f"{r.status} {r.url}"),
+        )
+
+        def dialog(d: Any) -> None:
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", dialog)
+
+    def clean(self) -> bool:
+        return not (self.errors or self.dialogs or self.foreign or self.bad_responses)
+
+    def report(self) -> str:
+        return (
+            f"errors={self.errors} dialogs={self.dialogs} foreign={self.foreign} "
+            f"bad={self.bad_responses}"
+        )
+
+
+@contextlib.contextmanager
+def watched(chromium: Any, **options: Any) -> Iterator[Watched]:
+    context = chromium.new_context(**options)
+    try:
+        yield Watched(context)
+    finally:
+        context.close()
+
+
+def search(page: Any, text: str) -> None:
+    page.locator("#sg-q").fill("")
+    page.locator("#sg-q").press_sequentially(text, delay=20)
+
+
+# -- the example site --------------------------------------------------------------------------
+
+
+def test_pages_load_without_console_errors(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out) as base, watched(chromium) as w:
+        for path in (
+            "index.html",
+            "skills/terraform-plan-reviewer/index.html",
+            "skills/terraform-plan-reviewer/files/scripts/check_plan.py.html",
+            "skills/index.html",
+            "entries/index.html",
+            "tags/index.html",
+            "tags/terraform/index.html",
+            "search/index.html",
+            "search/index.html?q=terraform",
+            "404.html",
+        ):
+            w.page.goto(base + path)
+            w.page.wait_for_load_state("networkidle")
+            styled = w.page.evaluate(
+                "getComputedStyle(document.querySelector('.sg-header')).borderBottomStyle"
+            )
+            assert styled == "solid", f"{path}: the stylesheet did not load"
+        assert w.clean(), w.report()
+
+
+def test_search_as_you_type_finds_the_entry(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out) as base, watched(chromium) as w:
+        page = w.page
+        page.goto(base + "search/index.html")
+        search(page, "terraform plan")
+        first = page.locator("#sg-results li").first.locator("h3 a")
+        first.wait_for()
+        assert first.inner_text() == "terraform-plan-reviewer"
+        assert "result" in page.locator("#sg-search-status").inner_text()
+        assert page.locator("#sg-semantic").is_hidden()  # no API here: quietly absent
+        assert "q=terraform+plan" in page.url or "q=terraform%20plan" in page.url
+        first.click()
+        page.wait_for_url("**/skills/terraform-plan-reviewer/index.html")
+        # the kind filter narrows results
+        page.goto(base + "search/index.html?q=review&type=roles")
+        page.locator("#sg-results li").first.wait_for()
+        kinds = page.locator("#sg-results li h3 .sg-badge").all_inner_texts()
+        assert kinds and {k.lower() for k in kinds} == {"role"}
+        # searches over tags and headings, not only names
+        page.get_by_label("All", exact=True).check()
+        search(page, "iac")
+        page.locator("#sg-results li h3 a", has_text="terraform-plan-reviewer").wait_for()
+        search(page, "Guardrails")
+        page.locator("#sg-results li h3 a").first.wait_for()
+        assert w.clean(), w.report()
+
+
+def test_download_links(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out) as base, watched(chromium, accept_downloads=True) as w:
+        page = w.page
+        page.goto(base + "skills/terraform-plan-reviewer/index.html")
+        shown = page.locator(".sg-install .sg-digest code").inner_text()
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Download terraform-plan-reviewer.zip").click()
+        download = info.value
+        assert download.suggested_filename == "terraform-plan-reviewer.zip"
+        data = Path(download.path()).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == shown
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Download scripts/check_plan.py").click()
+        script = Path(info.value.path()).read_bytes()
+        library = site.library / "skills" / "terraform-plan-reviewer" / "scripts" / "check_plan.py"
+        assert script == library.read_bytes()
+        assert info.value.suggested_filename == "check_plan.py"
+        assert w.clean(), w.report()
+
+
+def test_list_filters_by_tag_kind_and_text(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out) as base, watched(chromium) as w:
+        page = w.page
+        page.goto(base + "entries/index.html")
+        items = page.locator("[data-sg-item]")
+        total = items.count()
+        page.get_by_label("Tag", exact=True).select_option("terraform")
+        assert page.locator("[data-sg-item]:visible").count() == 1
+        assert "#tag=terraform" in page.url
+        page.get_by_label("Tag", exact=True).select_option("")
+        page.get_by_label("Roles", exact=True).check()
+        roles = page.locator("[data-sg-item]:visible").count()
+        assert 0 < roles < total
+        assert all(
+            t == "roles"
+            for t in page.locator("[data-sg-item]:visible").evaluate_all(
+                "els => els.map(e => e.dataset.type)"
+            )
+        )
+        page.get_by_label("Filter by name or description").fill("incident")
+        assert 0 < page.locator("[data-sg-item]:visible").count() < roles
+        assert "Showing" in page.locator("#sg-list-status").inner_text()
+        page.reload()  # the filter state lives in the URL fragment
+        assert page.get_by_label("Filter by name or description").input_value() == "incident"
+        assert w.clean(), w.report()
+
+
+def test_copy_button_copies_an_absolute_install_command(chromium: Any, site: BuiltSite) -> None:
+    with (
+        serve(site.out) as base,
+        watched(chromium, permissions=["clipboard-read", "clipboard-write"]) as w,
+    ):
+        page = w.page
+        page.goto(base + "skills/terraform-plan-reviewer/index.html")
+        page.get_by_role("button", name="Copy").click()
+        page.get_by_text("Copied to the clipboard.").wait_for()
+        text = page.evaluate("navigator.clipboard.readText()")
+        assert f"'{base}skills/terraform-plan-reviewer/terraform-plan-reviewer.zip'" in text
+        assert "sha256sum -c -" in text
+        assert w.clean(), w.report()
+
+
+def test_site_works_under_a_sub_path(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out, prefix="/team/catalog/") as base, watched(chromium) as w:
+        page = w.page
+        page.goto(base + "index.html")
+        page.get_by_role("link", name="Skills", exact=True).first.click()
+        page.get_by_role("link", name="terraform-plan-reviewer", exact=True).first.click()
+        page.get_by_role("link", name="check_plan.py", exact=True).click()
+        page.get_by_role("link", name="terraform-plan-reviewer").first.click()
+        page.get_by_role("link", name="Search", exact=True).first.click()
+        search(page, "postmortem")
+        page.locator("#sg-results li h3 a").first.click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.startswith(base)
+        local = [u for u in w.requests if u.startswith("http://127.0.0.1")]
+        assert local and all(urlsplit(u).path.startswith("/team/catalog/") for u in local), local
+        assert w.clean(), w.report()
+
+
+def test_site_opened_from_disk(chromium: Any, site: BuiltSite) -> None:
+    with watched(chromium) as w:
+        page = w.page
+        page.goto((site.out / "skills" / "index.html").as_uri() + "#tag=terraform")
+        assert page.locator("[data-sg-item]:visible").count() == 1
+        page.get_by_role("link", name="terraform-plan-reviewer", exact=True).first.click()
+        page.wait_for_url("**/skills/terraform-plan-reviewer/index.html")
+        page.wait_for_load_state("load")
+        border = page.evaluate(
+            "getComputedStyle(document.querySelector('.sg-header')).borderBottomStyle"
+        )
+        assert border == "solid"
+        page.goto((site.out / "search" / "index.html").as_uri())
+        assert "served over HTTP" in page.locator("#sg-search-status").inner_text()
+        assert w.clean(), w.report()
+
+
+def test_first_search_transfer_is_small(chromium: Any, site: BuiltSite) -> None:
+    with serve(site.out) as base, watched(chromium) as w:
+        page = w.page
+        sizes: list[int] = []
+        page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]))
+        page.goto(base + "search/index.html")
+        search(page, "terraform")
+        page.locator("#sg-results li").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        assert sum(sizes) < 300_000, sizes
+
+
+# -- semantic results from a server -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sitegen_server(library: Path, embedder: Any, site_dir: Path, header: bool) -> Iterator[str]:
+    """The real `sitegen serve` app on 127.0.0.1 (optionally announcing its API by header)."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from sitegen.library import Library
+    from sitegen.server import create_app
+
+    app: Any = create_app(Library(library), embedder, site_dir=site_dir)
+    if header:
+        inner = app
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:  # type: ignore[no-redef]
+            async def announce(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"x-sitegen-api", b"api/match"),
+                    ]
+                await send(message)
+
+            await inner(scope, receive, announce if scope["type"] == "http" else send)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("announce", ["meta", "header"])
+def test_semantic_matches_from_the_server(
+    chromium: Any, site: BuiltSite, embedder: Any, tmp_path: Path, announce: str
+) -> None:
+    if announce == "meta":
+        out = tmp_path / "site"
+        build(site.library, out, embedder, api_url="api/match")
+    else:
+        out = site.out
+    with (
+        sitegen_server(site.library, embedder, out, header=announce == "header") as base,
+        watched(chromium) as w,
+    ):
+        page = w.page
+        page.goto(base + "search/index.html")
+        search(page, "is it safe to apply this infrastructure change")
+        semantic = page.locator("#sg-semantic-results li")
+        semantic.first.wait_for()
+        assert page.locator("#sg-semantic").is_visible()
+        names = page.locator("#sg-semantic-results li h3 a").all_inner_texts()
+        assert "terraform-plan-reviewer" in names
+        assert page.locator("#sg-semantic-results .sg-badge-semantic").count() == len(names)
+        href = page.locator("#sg-semantic-results li h3 a").first.get_attribute("href")
+        assert href and href.startswith(base) and href.endswith("/index.html")
+        assert w.clean(), w.report()
+
+
+# -- untrusted content ---------------------------------------------------------------------------
+
+
+def test_hostile_pages_contain_no_markup_of_theirs(hostile: BuiltSite) -> None:
+    """Static check of every page: only our scripts, no handler attributes, no unsafe URLs."""
+    pages = html_pages(hostile.out)
+    assert len(pages) > 40
+    for page in pages:
+        collected = parse(page)
+        for tag, attrs in collected.tags:
+            assert tag not in {"iframe", "object", "embed", "svg", "style", "base"}, (page, tag)
+            if tag == "form":  # only the theme's own forms
+                assert attrs.get("role") == "search" or "data-sg-filters" in attrs, (page, attrs)
+            if tag == "script":
+                assert re.fullmatch(r"(\.\./)*static/(sitegen|search)\.js", attrs.get("src") or "")
+            if tag == "meta" and attrs.get("http-equiv"):
+                assert attrs["http-equiv"] == "Content-Security-Policy", (page, attrs)
+                assert "script-src 'self' 'wasm-unsafe-eval';" in (attrs.get("content") or "")
+            for name in attrs:
+                assert not name.startswith("on"), (page, tag, attrs)
+        for _tag, _attr, value, _prose, _attrs in collected.urls:
+            scheme = urlsplit(value.strip()).scheme.lower()
+            assert scheme in {"", "http", "https", "mailto"}, (page, value)
+    raw = hostile.out / "skills" / "hostile-files" / "raw" / "assets"
+    assert (raw / "evil.html.txt").is_file() and not (raw / "evil.html").exists()
+    assert (raw / "evil.svg.txt").is_file() and not (raw / "evil.svg").exists()
+    raw = raw.parent
+    assert (raw / "index.html.txt").is_file()
+    names = hostile.out / "skills" / "hostile-filenames"
+    for path in names.rglob("*"):
+        assert re.fullmatch(r"[A-Za-z0-9._/-]+", path.relative_to(hostile.out).as_posix()), path
+    template = (hostile.out / "skills" / "json-breakers" / "index.html").read_text()
+    assert "{{ 7*7 }}" in template and ">49<" not in template
+
+
+def test_hostile_content_never_runs_in_a_browser(chromium: Any, hostile: BuiltSite) -> None:
+    targets = [p.relative_to(hostile.out).as_posix() for p in html_pages(hostile.out)]
+    targets += [
+        "search/index.html?q=pwnedsearch",
+        "search/index.html?q=hostile",
+        "search/index.html?q=%3Cscript%3E",
+        "skills/hostile-files/raw/assets/evil.html.txt",
+        "skills/hostile-files/raw/assets/evil.svg.txt",
+        "skills/hostile-files/raw/index.html.txt",
+    ]
+    poke = """() => {
+        for (const el of document.querySelectorAll('*')) {
+            for (const type of ['mouseover', 'click', 'focus', 'load', 'error', 'toggle']) {
+                try { el.dispatchEvent(new Event(type)); } catch (e) {}
+            }
+        }
+        return window.__pwned;
+    }"""
+    # bypass_csp: the page's Content-Security-Policy is a second line of defence; this test
+    # proves escaping alone keeps every payload inert.
+    with serve(hostile.out) as base, watched(chromium, bypass_csp=True) as w:
+        page = w.page
+        for target in targets:
+            page.goto(base + quote(target, safe="/?=&%"))
+            if "?q=" in target:
+                page.locator("#sg-search-status").filter(has_text="for “").wait_for()
+            assert page.evaluate(poke) is None, target
+            assert page.evaluate("window.__pwned") is None, target
+            scripts = page.evaluate("[...document.scripts].map(s => s.src)")
+            assert all(re.search(r"/static/(sitegen|search)\.js$", s) for s in scripts), scripts
+        assert not w.dialogs and not w.foreign, w.report()
+        assert not [e for e in w.errors if PWNED.search(e)], w.errors
+        # the search page renders payload-laden results as text
+        page.goto(base + "search/index.html?q=pwnedsearch")
+        page.locator("#sg-results li").first.wait_for()
+        assert page.locator("#sg-results img, #sg-results script").count() == 0
+        assert "<img src=x onerror" in page.locator("#sg-results").inner_text()
+        assert page.evaluate("window.__pwned") is None
