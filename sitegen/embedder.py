@@ -9,30 +9,33 @@ Two halves, on purpose:
   onnxruntime, the Rust ``tokenizers`` library and numpy, so a cold CLI process can load the
   model and embed a query in ~0.25 s.
 
-Choices (measured on the 2-core AVX512-VNNI dev machine, onnxruntime 1.32, torch 2.13):
+Choices (measured on the 2-core AVX512-VNNI dev machine, onnxruntime 1.32, torch 2.13; that
+machine is shared, so figures are best-of-quiet-runs with +-20% noise):
 
 * Export: ``torch.onnx.export(dynamo=False)`` of the HF ``BertModel`` (eager attention) wrapped
   with mean pooling + L2 normalisation, dynamic batch/sequence axes, opset 17. The dynamo
   exporter needs ``onnxscript``, which we do not want as a dependency.
 * Graph fusion with ``onnxruntime.transformers.optimizer`` (Attention, EmbedLayerNormalization,
   BiasGelu) but *without* SkipLayerNormalization: in this ORT build the fused
-  SkipLayerNormalization kernel is ~4x slower than Add + LayerNormalization, so we also disable
-  ORT's online ``SkipLayerNormFusion`` when creating the session. That alone took int8
-  throughput from ~270 to ~430 descriptions/s.
-* ``quantize_dynamic``: signed int8 weights (QInt8; QUInt8 was 2x slower on VNNI), per-channel
-  (per-tensor cost 0.05 in mean cosine), no reduce_range (it only helps non-VNNI CPUs and cost
-  ~0.01-0.03 cosine here), op types MatMul + Attention (QAttention). Quantizing the embedding
-  Gather shrinks the file but changed neither speed nor fidelity, so embeddings stay fp32.
+  SkipLayerNormalization kernel is ~4x slower than Add + LayerNormalization (3.1 vs 0.7 ms on
+  a 32x64x384 tensor), so ORT's online ``SkipLayerNormFusion`` is disabled in the session too.
+  That alone took int8 throughput from ~270 to ~430 texts/s (fixed 32x64 batches).
+* ``quantize_dynamic``: signed int8 weights (QInt8; QUInt8 ran 2x slower on VNNI), per-channel
+  (per-tensor lost ~0.05 mean cosine), no reduce_range (7-bit weights only help pre-VNNI CPUs;
+  here it lowered mean cosine 0.9915 -> 0.9895), op types MatMul + Attention (QAttention).
+  Quantizing the embedding table too (QEmbedLayerNormalization) shrinks the file 58 -> 23 MB
+  but loads no faster and loses a little fidelity, so embeddings stay fp32.
 * Outlier smoothing: BERT's FFN inputs have a few huge channels (channel 99 of the FFN input
   reaches ~30 while the median channel peaks at ~1.8), which wrecks per-tensor dynamic
-  activation quantization (mean cosine 0.9915, worst 0.970 vs fp32). Before export we divide
-  the top 4 (FFN in) / top 2 (FFN out) channels by sqrt(peak/median) and fold the factor into
-  the weight rows (exact in fp32, SmoothQuant-style, calibrated on a few built-in sentences).
-  Result on 1000 descriptions: mean cosine 0.9965, worst 0.992, for ~6% speed.
-* Threads: onnxruntime's default (one per physical core). Oversubscribing (4 threads on 2
-  cores) was 3-4x slower. Batch 32 sorted by token length: 16 and 64 were no faster.
-* Throughput (1000 descriptions of 30-60 words, ~61 tokens): int8 ~330-430/s depending on
-  host noise, fp32 ORT ~105-120/s, sentence-transformers/torch fp32 ~80/s.
+  activation quantization (mean cosine 0.9915, worst 0.970 vs fp32 on 1000 descriptions).
+  Before export the top 4 (FFN in) / top 2 (FFN out) channels are divided by sqrt(peak/median)
+  and the factor folded into the weight rows (exact in fp32, SmoothQuant-style, calibrated on a
+  few built-in sentences). Result: mean cosine 0.9968, worst 0.9930, for ~6% speed.
+* Threads: onnxruntime's default (one per physical core); 4 threads on 2 cores was 2-4x
+  slower, 1 thread ~0.5x. Batch 16 sorted by token length: 8-32 are within 4%, 48+ ~12% slower.
+* Throughput, 1000 descriptions of 30-60 words (~61 tokens): int8 ~300-390 texts/s, fp32 ORT
+  ~115-135/s, sentence-transformers fp32 ~80/s. Cold process (import + load + one query)
+  ~0.25 s quiet, ~0.4 s on a busy machine. Preparation ~10 s.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ POOLING = "mean+l2"
 # Bump the trailing version whenever the export/quantization recipe changes: it is part of the
 # cache folder name and of the fingerprint stored in search indexes.
 QUANTIZATION = "onnx-int8-dynamic-qint8-perchannel-ffnsmooth4x2-v1"
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = 16
 DEFAULT_MAX_SEQ_LENGTH = 256
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -822,13 +825,16 @@ def reference_embed(
     if model is None:
         _set_offline()
         with _quiet_preparation():
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.logging.disable_progress_bar()
 
             model = SentenceTransformer(key, device="cpu", local_files_only=True)
         _REFERENCE_MODELS[key] = model
     vectors = model.encode(
         items,
-        batch_size=DEFAULT_BATCH_SIZE,
+        batch_size=32,
         convert_to_numpy=True,
         normalize_embeddings=True,
         show_progress_bar=False,
