@@ -68,6 +68,7 @@ DEFAULT_MAX_SEQ_LENGTH = 256
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
+FP32_DIR = "fp32"  # the fine-tuned fp32 weights, when the model was tuned
 HASH_CACHE_FILE = "weights-sha256.json"
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "sentence_embedding"
@@ -112,12 +113,14 @@ class Fingerprint:
     quantization: str
     max_seq_length: int
     pooling: str
+    tuning: str = ""  # the fine-tune recipe key (sitegen.tuning), or "" for plain weights
 
     def as_string(self) -> str:
         """Stable, compact form stored in the search index and compared on query."""
+        tuned = f"|tuned:{self.tuning}" if self.tuning else ""
         return (
             f"sha256:{self.weights_sha256[:16]}|{self.quantization}"
-            f"|seq{self.max_seq_length}|{self.pooling}"
+            f"|seq{self.max_seq_length}|{self.pooling}{tuned}"
         )
 
 
@@ -307,20 +310,24 @@ def _inspect_source(model_path: str | os.PathLike[str] | None, cache_root: Path)
         digest = verify_package_weights(model_dir, cache_dir=cache_root)
     else:
         digest = weights_sha256(weights, cache_root)
+    # The published weights get sitegen's reproducible fine-tune (measured in BENCHMARKS.md);
+    # a model folder the user names is used exactly as given.
+    from sitegen.tuning import recipe_key, tuning_enabled
+
     fingerprint = Fingerprint(
         weights_sha256=digest,
         quantization=QUANTIZATION,
         max_seq_length=max_seq_length,
         pooling=POOLING,
+        tuning=recipe_key() if is_package and tuning_enabled() else "",
     )
     return _Source(model_dir, weights, fingerprint, is_package)
 
 
 def _prepared_dir(cache_root: Path, fingerprint: Fingerprint) -> Path:
     fp = fingerprint
-    return (
-        cache_root / "models" / f"{fp.weights_sha256[:16]}-{fp.quantization}-seq{fp.max_seq_length}"
-    )
+    name = f"{fp.weights_sha256[:16]}-{fp.quantization}-seq{fp.max_seq_length}"
+    return cache_root / "models" / (f"{name}-{fp.tuning}" if fp.tuning else name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,6 +357,14 @@ class Embedder:
         self.max_seq_length = fingerprint.max_seq_length
         self.model_dir = model_dir
         self.batch_size = max(1, int(batch_size))
+
+    @property
+    def reference_dir(self) -> Path:
+        """The fp32 weights this int8 model was made from: what fidelity is measured against."""
+        tuned = self.model_dir / FP32_DIR
+        if tuned.is_dir():
+            return tuned
+        return Path(str(_read_json(self.model_dir / MANIFEST_FILE)["source"]))
 
     def __repr__(self) -> str:
         return f"Embedder({self.fingerprint.as_string()!r}, dir={str(self.model_dir)!r})"
@@ -585,13 +600,20 @@ def _build(source: _Source, out_dir: Path) -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
+    weights_dir = source.model_dir
+    if source.fingerprint.tuning:
+        from sitegen.tuning import fine_tune
+
+        # Kept in the prepared folder as the fp32 reference the int8 model is checked against.
+        with _quiet_preparation():
+            weights_dir = fine_tune(source.model_dir, out_dir / FP32_DIR)
     with _quiet_preparation(), torch.no_grad():
         try:
             model = transformers.AutoModel.from_pretrained(
-                str(source.model_dir), attn_implementation="eager", local_files_only=True
+                str(weights_dir), attn_implementation="eager", local_files_only=True
             ).eval()
             tokenizer = transformers.AutoTokenizer.from_pretrained(
-                str(source.model_dir), local_files_only=True
+                str(weights_dir), local_files_only=True
             )
         except Exception as exc:
             raise EmbedderError(f"cannot load model from {source.model_dir}: {exc}") from None

@@ -7,7 +7,7 @@ files byte-for-byte as they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -78,7 +78,7 @@ def open_store(library: Library, *, writable: bool) -> MetaStore:
 
 
 def plan_index(
-    entries: Sequence[Entry], stored: dict[str, dict[str, str]], *, rebuild: bool
+    entries: Sequence[Entry], stored: Mapping[str, Mapping[str, str]], *, rebuild: bool
 ) -> IndexPlan:
     """Compare the library's entries with the stored etags, kind by kind."""
     added: list[Entry] = []
@@ -163,7 +163,7 @@ def index_library(
     fingerprint = embedder.fingerprint.as_string()
     with open_store(library, writable=True) as store:
         stale_model = store.fingerprint is not None and store.fingerprint != fingerprint
-        stored = {kind: store.etags(kind) for kind in KINDS}
+        stored: dict[str, dict[str, str]] = {kind: store.etags(kind) for kind in KINDS}
         plan = plan_index(report.entries, stored, rebuild=full or stale_model)
         vectors = embed_entries(embedder, plan.to_embed, progress)
         store.upsert(to_record(e, v) for e, v in zip(plan.to_embed, vectors, strict=True))

@@ -6,6 +6,7 @@ caller shares one on purpose). No mocks: every test runs the real weights.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from sitegen.embedder import (
     reference_embed,
     verify_package_weights,
 )
+from sitegen.tuning import recipe_key
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_LIBRARY = ROOT / "example_library"
@@ -216,7 +218,7 @@ def test_fidelity_against_fp32_reference(embedder: Embedder) -> None:
     texts = DESCRIPTIONS + _library_descriptions()
     assert len(texts) >= 40
     quantized = embedder.embed(texts)
-    reference = reference_embed(texts)
+    reference = reference_embed(texts, embedder.reference_dir)  # the fine-tuned fp32 weights
     assert reference.shape == quantized.shape
     cosine = np.sum(quantized * reference, axis=1)
     assert cosine.mean() >= 0.99, f"mean cosine {cosine.mean():.4f}"
@@ -245,8 +247,10 @@ def test_token_count_is_untruncated(embedder: Embedder) -> None:
 
 def test_fingerprint(embedder: Embedder) -> None:
     fp = embedder.fingerprint
-    assert fp == Fingerprint(PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2")
-    assert fp.as_string() == (f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2")
+    assert fp == Fingerprint(PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2", recipe_key())
+    assert fp.as_string() == (
+        f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2|tuned:{recipe_key()}"
+    )
     manifest = json.loads((embedder.model_dir / "manifest.json").read_text())
     assert manifest["fingerprint"] == fp.as_string()
     assert manifest["calibration_cosine_mean"] >= 0.99
@@ -286,6 +290,7 @@ def test_concurrent_prepare_into_fresh_cache(tmp_path: Path, embedder: Embedder)
     fresh = tmp_path / "fresh-cache"
     script = "from sitegen.embedder import prepare_model; print(prepare_model())"
     env = _subprocess_env(fresh)
+    env["SITEGEN_FINETUNE"] = "0"  # the race is what is tested; skip the minute of tuning
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", script],
@@ -302,27 +307,30 @@ def test_concurrent_prepare_into_fresh_cache(tmp_path: Path, embedder: Embedder)
     paths = {out.strip().splitlines()[-1] for out, _err in outputs}
     assert len(paths) == 1
     models = fresh / "models"
-    assert [p.name for p in models.iterdir()] == [Path(paths.pop()).name]  # no .tmp-* left
-    loaded = load_embedder(cache_dir=fresh)
+    prepared_name = Path(paths.pop()).name
+    assert [p.name for p in models.iterdir()] == [prepared_name]  # no .tmp-* left
+    loaded = load_embedder(model_path=package_model_dir(), cache_dir=fresh)  # plain weights
+    assert loaded.model_dir.name == prepared_name
     vectors = loaded.embed(DESCRIPTIONS[:5])
-    np.testing.assert_allclose(vectors, embedder.embed(DESCRIPTIONS[:5]), atol=1e-5)
+    reference = reference_embed(DESCRIPTIONS[:5], package_model_dir())
+    assert np.sum(vectors * reference, axis=1).min() > 0.99
 
 
 def test_custom_model_folder(model_copy: Path, embedder: Embedder, prepared: Path) -> None:
     custom = load_embedder(model_copy)
-    # Same weights -> same fingerprint -> the already prepared model is reused.
-    assert custom.fingerprint == embedder.fingerprint
-    assert custom.model_dir == prepared
-    np.testing.assert_allclose(
-        custom.embed(DESCRIPTIONS[:4]), embedder.embed(DESCRIPTIONS[:4]), atol=1e-6
-    )
+    # A folder the user names is used as given: same weights hash, no fine-tune.
+    assert custom.fingerprint == dataclasses.replace(embedder.fingerprint, tuning="")
+    assert custom.model_dir != prepared
+    assert custom.reference_dir == model_copy.resolve()
+    reference = reference_embed(DESCRIPTIONS[:4], model_copy)
+    assert np.sum(custom.embed(DESCRIPTIONS[:4]) * reference, axis=1).min() > 0.99
 
 
 def test_custom_model_folder_from_env(
     model_copy: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SITEGEN_MODEL", str(model_copy))
-    assert load_embedder().fingerprint == embedder.fingerprint
+    assert load_embedder().fingerprint == dataclasses.replace(embedder.fingerprint, tuning="")
 
 
 def test_folder_without_weights(tmp_path: Path, cache_dir: Path) -> None:
