@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo serve test lint bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sitegen check example_library --strict
 	$(BIN)/sitegen build example_library --out site
+	$(BIN)/sitegen match "review my terraform plan" --library example_library
+	@echo "site built in site/ -- open site/index.html, or run 'make serve' for semantic search"
+
+serve: $(STAMP)
+	$(BIN)/sitegen build example_library --out site --api-url api/match
+	$(BIN)/sitegen serve example_library --site site --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check sitegen tests benchmarks
