@@ -321,7 +321,6 @@ def test_custom_model_folder(model_copy: Path, embedder: Embedder, prepared: Pat
     # A folder the user names is used as given: same weights hash, no fine-tune.
     assert custom.fingerprint == dataclasses.replace(embedder.fingerprint, tuning="")
     assert custom.model_dir != prepared
-    assert custom.reference_dir == model_copy.resolve()
     reference = reference_embed(DESCRIPTIONS[:4], model_copy)
     assert np.sum(custom.embed(DESCRIPTIONS[:4]) * reference, axis=1).min() > 0.99
 
