@@ -32,7 +32,6 @@ def _median_wall(args: list[str], runs: int = RUNS) -> float:
 
 def embedding_throughput(root: Path) -> tuple[float, float]:
     from sitegen.embedder import load_embedder
-
     from sitegen.indexer import embedding_text
     from sitegen.library import Library
 
