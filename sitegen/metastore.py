@@ -55,6 +55,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("modified", "TIMESTAMP"),  # newest file change in the library, when the store knows it
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
+_CASTS = ", ".join(
+    f"CAST({name} AS {type_.split(' PRIMARY')[0].split(' NOT NULL')[0]}) AS {name}"
+    for name, type_ in COLUMNS
+)
 # Everything but the vector: what listings and the site need.
 LIGHT_COLUMNS = tuple(c for c in COLUMN_NAMES if c != "embedding")
 
@@ -134,16 +138,24 @@ def _utcnow() -> datetime:
 class DuckDBEngine:
     """In-memory DuckDB, bootstrapped from and exported to Parquet through fsspec."""
 
-    def __init__(self, fs: fsspec.AbstractFileSystem, index_dir: str) -> None:
+    def __init__(
+        self, fs: fsspec.AbstractFileSystem, index_dir: str, *, read_only: bool = False
+    ) -> None:
         self.fs = fs
         self.index_dir = index_dir.rstrip("/")
+        # Read-only tables skip the primary-key index: loading is ~4x faster, which is most
+        # of a cold `sitegen match`. Names are unique anyway: writers enforce the key.
+        self.read_only = read_only
         self.con = duckdb.connect(":memory:")
         self._local = "file" in ((fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol)
         if not self._local:
             # DuckDB reaches the library's storage through fsspec: no downloaded extensions.
             self.con.register_filesystem(fs)
         for kind in KINDS:
-            ddl = ", ".join(f"{name} {kind_}" for name, kind_ in COLUMNS)
+            ddl = ", ".join(
+                f"{name} {type_.replace(' PRIMARY KEY', '') if read_only else type_}"
+                for name, type_ in COLUMNS
+            )
             self.con.execute(f"CREATE TABLE {kind} ({ddl})")
 
     # -- paths --------------------------------------------------------------------------
@@ -195,9 +207,15 @@ class DuckDBEngine:
             )
         columns = ", ".join(COLUMN_NAMES)
         try:
-            self.con.execute(
-                f"INSERT INTO {kind} SELECT {columns} FROM read_parquet(?)", [source]
-            )
+            if self.read_only:
+                self.con.execute(f"DROP TABLE {kind}")
+                self.con.execute(
+                    f"CREATE TABLE {kind} AS SELECT {_CASTS} FROM read_parquet(?)", [source]
+                )
+            else:
+                self.con.execute(
+                    f"INSERT INTO {kind} SELECT {columns} FROM read_parquet(?)", [source]
+                )
         except duckdb.Error as exc:
             raise MetaStoreError(f"{path}: corrupt index file ({_first_line(exc)})") from exc
         return IndexInfo(
@@ -358,7 +376,7 @@ class MetaStore:
         writable: bool = False,
         location: str | None = None,
     ) -> MetaStore:
-        engine = DuckDBEngine(fs, index_dir)
+        engine = DuckDBEngine(fs, index_dir, read_only=not writable)
         try:
             return cls(engine, writable=writable, location=location or index_dir)
         except BaseException:
