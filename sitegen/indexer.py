@@ -161,6 +161,23 @@ def index_library(
             f"{len(report.problems)} problem(s) in strict mode, first: {first}; index not written"
         )
     fingerprint = embedder.fingerprint.as_string()
+    # A cheap read-only look first: most CI runs change nothing, and a read-only session
+    # loads without building the primary-key index.
+    with open_store(library, writable=False) as probe:
+        if probe.exists and probe.fingerprint == fingerprint and not full:
+            stored_now = {kind: probe.etags(kind) for kind in KINDS}
+            noop = plan_index(report.entries, stored_now, rebuild=False)
+            if not (noop.to_embed or noop.removed):
+                return IndexResult(
+                    added=0,
+                    updated=0,
+                    removed=0,
+                    unchanged=len(noop.unchanged),
+                    embedded=0,
+                    wrote=False,
+                    fingerprint=fingerprint,
+                    report=report,
+                )
     with open_store(library, writable=True) as store:
         stale_model = store.fingerprint is not None and store.fingerprint != fingerprint
         stored: dict[str, dict[str, str]] = {kind: store.etags(kind) for kind in KINDS}
