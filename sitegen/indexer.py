@@ -165,7 +165,7 @@ def index_library(
     # loads without building the primary-key index.
     with open_store(library, writable=False) as probe:
         if probe.exists and probe.fingerprint == fingerprint and not full:
-            stored_now = {kind: probe.etags(kind) for kind in KINDS}
+            stored_now: dict[str, dict[str, str]] = {k: probe.etags(k) for k in KINDS}
             noop = plan_index(report.entries, stored_now, rebuild=False)
             if not (noop.to_embed or noop.removed):
                 return IndexResult(

@@ -25,7 +25,6 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.anchors.index import slugify, unique_slug
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -198,6 +197,22 @@ class MarkdownRenderer:
 
 
 # -- core rules ------------------------------------------------------------------------
+
+
+_SLUG_DROP = re.compile(r"[^\w\- ]")
+
+
+def slugify(title: str) -> str:
+    """GitHub-style heading ids: lowercase, spaces to hyphens, punctuation dropped."""
+    return _SLUG_DROP.sub("", title.lower().replace(" ", "-"))
+
+
+def unique_slug(slug: str, taken: set[str]) -> str:
+    candidate, number = slug, 1
+    while candidate in taken:
+        candidate = f"{slug}-{number}"
+        number += 1
+    return candidate
 
 
 def _inline_text(token: Token) -> str:

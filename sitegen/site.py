@@ -503,6 +503,7 @@ class _Planner:
         self.digests: dict[tuple[str, str], str] = {}
         self.group = -1
         self.search_job: str | None = None  # the search key, while the bundle is pending
+        self.search_docs: str | None = None  # hash of the documents the bundle indexes
         self.search_record: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -1077,21 +1078,41 @@ class _Planner:
             [(e.kind, e.name, e.etag) for e in self.entries],
         )
         previous = self.previous.get("search") or {}
-        recorded: Mapping[str, str] = previous.get("files") or {}
-        if previous.get("key") == key and recorded and all(p in self.existing for p in recorded):
-            for path, digest in recorded.items():
-                self.add(path, digest, _missing(path))
-            self.search_record = {"key": key, "files": dict(recorded)}
-        else:
-            self.search_job = key
+        if previous.get("key") == key and self._reuse_search(previous, key):
+            return
+        self.search_job = key
 
-    def search_documents(self) -> dict[str, str]:
-        return {
+    def _reuse_search(self, previous: Mapping[str, Any], key: str) -> bool:
+        recorded: Mapping[str, str] = previous.get("files") or {}
+        if not recorded or not all(p in self.existing for p in recorded):
+            return False
+        for path, digest in recorded.items():
+            self.outputs.append(Output(path, digest, _missing(path)))
+        self.search_record = {"key": key, "docs": previous.get("docs"), "files": dict(recorded)}
+        self.search_job = None
+        return True
+
+    def resolve_search(self) -> dict[str, str] | None:
+        """Once headings are known: the documents to index, or None if the bundle is reusable.
+
+        An entry whose files changed but whose name, description, tags and headings did not
+        (a script fixed, a paragraph reworded) keeps the previous search bundle.
+        """
+        assert self.search_job is not None
+        docs = {
             self.urls.entry(e.kind, e.name): search_document(
                 e, self.headings_of(self.states[(e.kind, e.name)])
             )
             for e in self.entries
         }
+        self.search_docs = _hash("docs", RENDERER_VERSION, pagefind_version(), sorted(docs.items()))
+        previous = self.previous.get("search") or {}
+        if previous.get("docs") == self.search_docs and self._reuse_search(
+            previous, self.search_job
+        ):
+            self.search_record["docs"] = self.search_docs
+            return None
+        return docs
 
     def search_outputs(self, bundle: Mapping[str, bytes]) -> list[Output]:
         """The pending search bundle's files as outputs; records them for the manifest."""
@@ -1102,7 +1123,7 @@ class _Planner:
             digest = _hash("pagefind", _sha256(blob))
             files[path] = digest
             outputs.append(Output(path, digest, _const(blob)))
-        self.search_record = {"key": self.search_job, "files": files}
+        self.search_record = {"key": self.search_job, "docs": self.search_docs, "files": files}
         self.search_job = None
         self.outputs.extend(outputs)
         return outputs
@@ -1577,12 +1598,13 @@ def render_site(
     with _Runner(todo, live, stager, jobs or default_jobs(), progress) as runner:
         runner.run(first, total)
         thread = None
-        if plan.search_pending:
-            docs = plan.planner.search_documents()
+        docs = plan.planner.resolve_search() if plan.search_pending else None
+        if docs is not None:
+            documents = docs
 
             def index() -> None:
                 try:
-                    bundle.update(run_pagefind(docs))
+                    bundle.update(run_pagefind(documents))
                 except BaseException as exc:  # re-raised in the main thread
                     failure.append(exc)
 
