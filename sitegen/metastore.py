@@ -195,6 +195,11 @@ class DuckDBEngine:
                     "SELECT key, value FROM parquet_kv_metadata(?)", [source]
                 ).fetchall()
             }
+            relation, params = "read_parquet(?)", [source]
+        except duckdb.NotImplementedException:
+            # Some fsspec filesystems (HTTP, for a published site) lack calls DuckDB's bridge
+            # needs; read the file through fsspec and hand DuckDB an Arrow table instead.
+            kv, relation, params = self._load_via_arrow(kind, path), f"_incoming_{kind}", []
         except duckdb.Error as exc:
             reason = _first_line(exc)
             raise MetaStoreError(f"{path}: not a readable Parquet file ({reason})") from exc
@@ -209,13 +214,9 @@ class DuckDBEngine:
         try:
             if self.read_only:
                 self.con.execute(f"DROP TABLE {kind}")
-                self.con.execute(
-                    f"CREATE TABLE {kind} AS SELECT {_CASTS} FROM read_parquet(?)", [source]
-                )
+                self.con.execute(f"CREATE TABLE {kind} AS SELECT {_CASTS} FROM {relation}", params)
             else:
-                self.con.execute(
-                    f"INSERT INTO {kind} SELECT {columns} FROM read_parquet(?)", [source]
-                )
+                self.con.execute(f"INSERT INTO {kind} SELECT {columns} FROM {relation}", params)
         except duckdb.Error as exc:
             raise MetaStoreError(f"{path}: corrupt index file ({_first_line(exc)})") from exc
         return IndexInfo(
@@ -224,6 +225,19 @@ class DuckDBEngine:
             build=kv.get(META_BUILD, ""),
             written=kv.get(META_WRITTEN, ""),
         )
+
+    def _load_via_arrow(self, kind: str, path: str) -> dict[str, str]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(pa.BufferReader(self.fs.cat_file(path)))
+        except (OSError, pa.ArrowException) as exc:
+            raise MetaStoreError(
+                f"{path}: not a readable Parquet file ({_first_line(exc)})"
+            ) from exc
+        self.con.register(f"_incoming_{kind}", table)
+        return {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
 
     # -- reads --------------------------------------------------------------------------
 

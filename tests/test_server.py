@@ -271,3 +271,21 @@ def test_no_index_is_503_not_500(example_copy: Path, embedder) -> None:
 
 def test_openapi_spec_is_valid_json(served: RunningServer) -> None:
     assert json.loads(get(served, "/api/openapi.json").text)["info"]["title"]
+
+
+def test_match_reads_a_published_index_over_http(indexed_example: Path, embedder) -> None:
+    """`sitegen match --library <site URL>` reads the exported Parquet index over HTTP."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli
+
+    app = create_app(Library(indexed_example), embedder, site_dir=indexed_example)
+    with RunningServer(app) as server:
+        remote = CliRunner().invoke(
+            cli, ["match", "review my terraform plan", "--json", "--library", server.url + "/"]
+        )
+    local = CliRunner().invoke(
+        cli, ["match", "review my terraform plan", "--json", "--library", str(indexed_example)]
+    )
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
