@@ -43,14 +43,20 @@ class SizeParam(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-def _open_library(url: str | None, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Library:
-    """Open a library or exit 2: a missing library is a usage error, not a content problem."""
+def _open_library(
+    url: str | None, max_file_size: int = DEFAULT_MAX_FILE_SIZE, *, index_only: bool = False
+) -> Library:
+    """Open a library or exit 2: a missing library is a usage error, not a content problem.
+
+    `index_only` commands read nothing but `index/`, which a published site over HTTP holds
+    without its root being listable; the meta store then says plainly if there is no index.
+    """
     target = url or os.environ.get(LIBRARY_ENV) or "."
     try:
         library = Library(target, max_file_size=max_file_size)
     except LibraryError as exc:
         raise click.UsageError(str(exc)) from exc
-    if not library.exists():
+    if not index_only and not library.exists():
         raise click.UsageError(f"{target}: no such library (folder not found)")
     return library
 
@@ -267,7 +273,7 @@ def match_command(
         validate(query, kind, limit, max_distance)
     except QueryError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.param}'") from exc
-    lib = _open_library(library)
+    lib = _open_library(library, index_only=True)
     embedder = _load_embedder(model)
     try:
         with open_store(lib, writable=False) as store:
