@@ -64,12 +64,25 @@ class Snapshot:
     counts: dict[str, int]
     refs: int = 0
     retired: bool = False
+    closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def release(self) -> None:
         with self.lock:
             self.refs -= 1
-            close = self.retired and self.refs == 0
+        self._close_if_done()
+
+    def retire(self) -> None:
+        """No new request will pin this snapshot; close it once the last one is done."""
+        with self.lock:
+            self.retired = True
+        self._close_if_done()
+
+    def _close_if_done(self) -> None:
+        with self.lock:
+            close = self.retired and self.refs == 0 and not self.closed
+            if close:
+                self.closed = True
         if close:
             self.store.engine.close()
 
@@ -124,11 +137,7 @@ class LiveIndex:
             old, self._current = self._current, snapshot
         self.last_error = None
         if old is not None:
-            with old.lock:
-                old.retired = True
-                close = old.refs == 0
-            if close:
-                old.store.engine.close()
+            old.retire()
         log.info("index loaded: build %s, %s", snapshot.build, counts)
         return True
 
@@ -169,11 +178,7 @@ class LiveIndex:
         with self._lock:
             current, self._current = self._current, None
         if current is not None:
-            with current.lock:
-                current.retired = True
-                close = current.refs == 0
-            if close:
-                current.store.engine.close()
+            current.retire()
 
 
 class _LRU:
