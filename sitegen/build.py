@@ -18,7 +18,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -390,6 +390,46 @@ def build_site(
     )
 
 
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One build at a time per --out (a lock file beside it; stale locks are taken over)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = out.parent / f".{out.name}.sitegen-lock"
+    for _attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise BuildError(f"{out}: another build (process {pid}) is writing it") from None
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        break
+    else:
+        raise BuildError(f"{out}: cannot take the build lock {lock}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but not ours (EPERM)
+        return True
+    return True
+
+
 def _render_and_publish(
     site: Site,
     data: SiteInput,
@@ -400,6 +440,19 @@ def _render_and_publish(
     jobs: int | None = None,
 ) -> tuple[WriteResult, bool]:
     """Plan; if anything changed, render into a transaction and commit it."""
+    with _exclusive(out):
+        return _publish_locked(site, data, out, say, progress, timings, jobs)
+
+
+def _publish_locked(
+    site: Site,
+    data: SiteInput,
+    out: Path,
+    say: Log,
+    progress: Progress | None,
+    timings: dict[str, float],
+    jobs: int | None,
+) -> tuple[WriteResult, bool]:
     recover(out)
     mark = time.perf_counter()
     say("planning pages")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import posixpath
 import shutil
 import zipfile
@@ -431,3 +432,49 @@ def test_parallel_render_gives_the_same_site(
     mine.pop(MANIFEST)
     serial.pop(MANIFEST)
     assert mine == serial
+
+
+def test_builds_from_an_fsspec_library(tmp_path: Path, embedder: Any) -> None:
+    from tests.conftest import EXAMPLE_LIBRARY, copy_to_memory
+
+    url = copy_to_memory(EXAMPLE_LIBRARY)
+    out = tmp_path / "site"
+    code, stdout, err = run("build", url, "--out", str(out))
+    assert code == 0, err
+    assert (out / "skills" / "terraform-plan-reviewer" / "terraform-plan-reviewer.zip").is_file()
+    assert (out / "index" / "skills.parquet").is_file()
+    twin = read_json(out / "skills" / "terraform-plan-reviewer" / "index.json")
+    assert twin["similar"] and {f["path"] for f in twin["files"]} >= {"SKILL.md"}
+
+
+def test_search_bundle_is_kept_when_searchable_text_did_not_change(
+    own_site: BuiltSite, embedder: Any
+) -> None:
+    before = tree_state(own_site.out)
+    script = own_site.library / "skills" / "terraform-plan-reviewer" / "scripts" / "check_plan.py"
+    script.write_text(script.read_text() + "\n# a comment changes the archive, not the search\n")
+    build(own_site.library, own_site.out, embedder)
+    after = tree_state(own_site.out)
+    bundle = [p for p in before if p.startswith("pagefind/")]
+    assert bundle and all(before[p] == after[p] for p in bundle)
+    zip_path = "skills/terraform-plan-reviewer/terraform-plan-reviewer.zip"
+    assert before[zip_path][0] != after[zip_path][0]
+    # A new heading is searchable: the bundle is rebuilt.
+    skill = script.parent.parent / "SKILL.md"
+    skill.write_text(skill.read_text() + "\n## Quokka handling\n")
+    build(own_site.library, own_site.out, embedder)
+    rebuilt = tree_state(own_site.out)
+    assert any(rebuilt.get(p) != after[p] for p in bundle) or set(rebuilt) != set(after)
+
+
+def test_a_second_concurrent_build_is_refused(own_site: BuiltSite) -> None:
+    lock = own_site.out.parent / ".site.sitegen-lock"
+    lock.write_text(str(os.getppid()))  # a live process that is not this one
+    before = tree_state(own_site.out)
+    code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 1 and "another build" in err
+    assert tree_state(own_site.out) == before
+    lock.write_text("999999999")  # a dead process: its lock is stale and taken over
+    code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 0, err
+    assert not lock.exists()
