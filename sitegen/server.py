@@ -566,10 +566,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 class LiveReload:
     """ASGI middleware for `serve --watch`: injects a tiny script that reloads on a new build."""
 
-    SCRIPT = (
-        b"<script>(function(){var b=null;setInterval(function(){fetch('/_sitegen/build')"
-        b".then(function(r){return r.text()}).then(function(t){if(b!==null&&t!==b)"
-        b"location.reload();b=t}).catch(function(){})},1000)})();</script>"
+    # An external script, not an inline one: the theme's Content-Security-Policy allows
+    # scripts from 'self' only.
+    SCRIPT = b'<script src="/_sitegen/reload.js"></script>'
+    JS = (
+        "(function(){var b=null;setInterval(function(){fetch('/_sitegen/build')"
+        ".then(function(r){return r.text()}).then(function(t){if(b!==null&&t!==b)"
+        "location.reload();b=t}).catch(function(){})},1000)})();\n"
     )
 
     def __init__(self, app: ASGIApp, version: Callable[[], str]) -> None:
@@ -582,6 +585,9 @@ class LiveReload:
             return
         if scope["path"] == "/_sitegen/build":
             await Response(self.version(), media_type="text/plain")(scope, receive, send)
+            return
+        if scope["path"] == "/_sitegen/reload.js":
+            await Response(self.JS, media_type="text/javascript")(scope, receive, send)
             return
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -608,6 +614,28 @@ class LiveReload:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)  # type: ignore[arg-type]
+
+
+class ApiAnnouncer:
+    """ASGI middleware: every response names the match endpoint (relative to the site root),
+    so the static search page served here finds semantic search without a rebuild."""
+
+    HEADER = (b"x-sitegen-api", b"api/match")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def announce(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, announce)
 
 
 def create_app(
@@ -644,6 +672,7 @@ def create_app(
     )
     app.state.index = index
     app.state.api = api
+    app.add_middleware(ApiAnnouncer)
     if live_reload is not None:
         app.add_middleware(LiveReload, version=live_reload)
     return app

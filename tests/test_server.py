@@ -289,3 +289,24 @@ def test_match_reads_a_published_index_over_http(indexed_example: Path, embedder
     )
     assert remote.exit_code == 0, remote.output
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_responses_announce_the_match_endpoint(served: RunningServer) -> None:
+    assert get(served, "/").headers["x-sitegen-api"] == "api/match"
+    assert get(served, "/healthz").headers["x-sitegen-api"] == "api/match"
+
+
+def test_live_reload_uses_an_external_script(indexed_example: Path, embedder, site_dir) -> None:
+    versions = iter(["1", "1", "2"])
+    app = create_app(
+        Library(indexed_example), embedder, site_dir=site_dir, live_reload=lambda: next(versions)
+    )
+    with RunningServer(app) as server:
+        page = httpx.get(server.url + "/")
+        assert '<script src="/_sitegen/reload.js"></script></body>' in page.text
+        assert int(page.headers["content-length"]) == len(page.content)
+        script = httpx.get(server.url + "/_sitegen/reload.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "/_sitegen/build" in script.text
+        assert [httpx.get(server.url + "/_sitegen/build").text for _ in range(3)] == ["1", "1", "2"]
+        assert "reload.js" not in httpx.get(server.url + "/catalog.json").text
