@@ -267,38 +267,54 @@ class DuckDBEngine:
     def nearest(
         self, kinds: Sequence[str], vector: np.ndarray, limit: int, max_distance: float
     ) -> list[tuple[str, dict[str, Any], float]]:
-        columns = ", ".join(LIGHT_COLUMNS)
+        # Rank on (kind, rowid, distance) alone, then fetch the few winners' columns by rowid:
+        # carrying every text column through the scan costs more than the distance math.
         union = " UNION ALL ".join(
-            f"SELECT '{kind}' AS kind, {columns}, "
+            f"SELECT '{kind}' AS kind, rowid AS id, name, "
             f"array_cosine_distance(embedding, $vec::FLOAT[{DIM}]) AS distance FROM {kind}"
             for kind in kinds
         )
+        # The distance cut is applied after the top-N: the same rows (the list is sorted), and
+        # a WHERE on the computed distance makes DuckDB evaluate it twice (~2.5x slower).
         sql = (
-            f"SELECT * FROM ({union}) WHERE distance <= $max "
+            f"SELECT kind, id, name, distance FROM ({union}) "
             "ORDER BY distance, kind, name LIMIT $limit"
         )
         cursor = self.con.cursor()  # one cursor per call: safe across threads
-        rows = cursor.execute(
-            sql, {"vec": vector.astype(np.float32).tolist(), "max": max_distance, "limit": limit}
-        ).fetchall()
-        out = []
-        for row in rows:
-            values = dict(zip(("kind", *LIGHT_COLUMNS, "distance"), row, strict=True))
-            kind = values.pop("kind")
-            distance = float(values.pop("distance"))
-            out.append((kind, values, distance))
-        return out
+        vec = vector.astype(np.float32).tolist()
+        ranked = [
+            row
+            for row in cursor.execute(sql, {"vec": vec, "limit": limit}).fetchall()
+            if row[3] <= max_distance
+        ]
+        columns = ", ".join(LIGHT_COLUMNS)
+        details: dict[tuple[str, int], dict[str, Any]] = {}
+        for kind in {row[0] for row in ranked}:
+            ids = ", ".join(str(int(row[1])) for row in ranked if row[0] == kind)
+            for found in cursor.execute(
+                f"SELECT rowid, {columns} FROM {kind} WHERE rowid IN ({ids})"
+            ).fetchall():
+                details[(kind, int(found[0]))] = dict(zip(LIGHT_COLUMNS, found[1:], strict=True))
+        return [(kind, details[(kind, int(rid))], float(d)) for kind, rid, _, d in ranked]
 
     # -- writes -------------------------------------------------------------------------
 
     def upsert(self, kind: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        placeholders = ", ".join("?" for _ in COLUMN_NAMES)
-        self.con.executemany(
-            f"INSERT OR REPLACE INTO {kind} ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})",
-            [[row[c] for c in COLUMN_NAMES] for row in rows],
-        )
+        # One columnar insert: executemany converts row by row and took ~30 s for 5,000
+        # entries; an Arrow table goes in at once.
+        import pyarrow as pa
+
+        table = pa.table({c: [row[c] for row in rows] for c in COLUMN_NAMES})
+        self.con.register("_upserts", table)
+        try:
+            self.con.execute(
+                f"INSERT OR REPLACE INTO {kind} ({', '.join(COLUMN_NAMES)}) "
+                f"SELECT {_CASTS} FROM _upserts"
+            )
+        finally:
+            self.con.unregister("_upserts")
 
     def delete(self, kind: str, names: Sequence[str]) -> None:
         if names:
