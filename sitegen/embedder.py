@@ -461,6 +461,9 @@ def _load_prepared(folder: Path, fingerprint: Fingerprint, batch_size: int) -> E
         )
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Idle ORT worker threads otherwise spin on the two cores and slow whatever runs next in
+    # the process (DuckDB's search in `serve`: 8 -> 14 ms measured).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
             str(model_file),
