@@ -5,13 +5,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_index, bench_quality, bench_read, bench_site
+from benchmarks import bench_index, bench_quality, bench_read, bench_server, bench_site
 
 SUITES = {
     "read": bench_read.run,
     "index": bench_index.run,
     "site": bench_site.run,
     "quality": bench_quality.run,
+    "server": bench_server.run,
 }
 
 
