@@ -396,6 +396,7 @@ class MetaStore:
         self.info = engine.bootstrap()
         self.fingerprint: str | None = self.info.fingerprint if self.info else None
         self._dirty = False
+        self._names: dict[str, frozenset[str]] = {}
 
     @classmethod
     def open(
@@ -448,7 +449,17 @@ class MetaStore:
         return self.engine.etags(kind)
 
     def has(self, kind: str, name: str) -> bool:
-        return name in self.engine.etags(kind)
+        return name in self.names(kind)
+
+    def names(self, kind: str) -> frozenset[str]:
+        """Entry names of one kind; read-only sessions compute them once (the index cannot
+        change under them), so name lookups on the query path cost no scan."""
+        if self.writable:
+            return frozenset(self.engine.etags(kind))
+        cached = self._names.get(kind)
+        if cached is None:
+            cached = self._names[kind] = frozenset(self.engine.etags(kind))
+        return cached
 
     def get(self, kind: str, name: str, *, with_vector: bool = False) -> Record | None:
         row = self.engine.row(kind, name, with_vector=with_vector)

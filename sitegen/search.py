@@ -134,6 +134,8 @@ def _exact_hits(
     slug = "-".join(words)
     found = []
     for kind in kinds:
+        if not store.has(kind, slug):
+            continue
         record = store.get(kind, slug, with_vector=True)
         if record is not None and record.embedding is not None:
             distance = float(1.0 - np.dot(record.embedding, vector))
