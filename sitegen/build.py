@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sitegen.collisions import Collision, find_collisions
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
 from sitegen.indexer import IndexAbort, IndexResult, index_library, open_store
@@ -106,13 +107,10 @@ def nearest_neighbours(
     max_distance: float = SIMILAR_MAX_DISTANCE,
 ) -> dict[tuple[str, str], list[Similar]]:
     """For every record, its nearest other records by cosine distance (ties by kind, name)."""
-    usable = sorted((r for r in records if r.embedding is not None), key=lambda r: (r.kind, r.name))
+    usable, matrix = _normalized(records)
     count = len(usable)
     if count < 2:
         return {(r.kind, r.name): [] for r in usable}
-    matrix = np.vstack([np.asarray(r.embedding, dtype=np.float32) for r in usable])
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True).astype(np.float32)
-    matrix = (matrix / np.where(norms == 0, np.float32(1), norms)).astype(np.float32)
     k = min(limit, count - 1)
     out: dict[tuple[str, str], list[Similar]] = {}
     for start in range(0, count, 1024):
@@ -133,6 +131,42 @@ def nearest_neighbours(
                 if d <= max_distance and (other := usable[j]) is not record
             ]
     return out
+
+
+def _normalized(records: Sequence[Record]) -> tuple[list[Record], np.ndarray]:
+    """Records with an embedding, in (kind, name) order, and their L2-normalized vectors."""
+    usable = sorted((r for r in records if r.embedding is not None), key=lambda r: (r.kind, r.name))
+    if not usable:
+        return usable, np.zeros((0, 0), dtype=np.float32)
+    matrix = np.vstack([np.asarray(r.embedding, dtype=np.float32) for r in usable])
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True).astype(np.float32)
+    return usable, (matrix / np.where(norms == 0, np.float32(1), norms)).astype(np.float32)
+
+
+def record_collisions(records: Sequence[Record]) -> list[Collision]:
+    """Pairs of records so close that an agent may pick the wrong one (the maintainers page)."""
+    usable, matrix = _normalized(records)
+    return find_collisions([(r.kind, r.name, r.description) for r in usable], matrix)
+
+
+def _encode_collisions(collisions: Sequence[Collision]) -> list[list[Any]]:
+    return [
+        [c.kind_a, c.name_a, c.kind_b, c.name_b, c.distance, list(c.shared)] for c in collisions
+    ]
+
+
+def _cached_collisions(cache: Mapping[str, Any], digest: str) -> list[Collision] | None:
+    """Collisions from the previous build when the index is byte-for-byte the same."""
+    stored = cache.get("collisions")
+    if cache.get("index") != digest or not isinstance(stored, list):
+        return None
+    try:
+        return [
+            Collision(str(ka), str(na), str(kb), str(nb), float(d), tuple(str(w) for w in shared))
+            for ka, na, kb, nb, d, shared in stored
+        ]
+    except (TypeError, ValueError):
+        return None
 
 
 def _read_index(library: Library) -> dict[str, bytes]:
@@ -349,9 +383,11 @@ def build_site(
                 timings["index"] = time.perf_counter() - mark
                 mark = time.perf_counter()
                 similar = _cached_similar(cache, digest, report.entries)
-                if similar is None:
+                collisions = _cached_collisions(cache, digest)
+                if similar is None or collisions is None:
                     records = store.list(with_vectors=True)
                     similar = nearest_neighbours(records)
+                    collisions = record_collisions(records)
                 else:
                     records = store.list(with_vectors=False)
         except (IndexAbort, MetaStoreError, EmbedderError) as exc:
@@ -364,9 +400,14 @@ def build_site(
             entries=report.entries,
             read_files=_reader(library),
             similar=similar,
+            collisions=collisions,
             updated=updated,
             index_files=index_files,
-            cache={"index": digest, "similar": _encode_similar(similar)},
+            cache={
+                "index": digest,
+                "similar": _encode_similar(similar),
+                "collisions": _encode_collisions(collisions),
+            },
         )
         write, published = _render_and_publish(
             site, data, out_path, say, progress, timings, jobs=jobs

@@ -46,6 +46,7 @@ import markdown_it
 import pygments
 
 from sitegen import __version__
+from sitegen.collisions import DEFAULT_COLLISION_DISTANCE, Collision
 from sitegen.library import Entry, FileInfo
 from sitegen.markdown import (
     IMAGE_SUFFIXES,
@@ -69,6 +70,7 @@ TEMPLATES = (
     "entry.html",
     "file.html",
     "tags.html",
+    "maintainers.html",
     "search.html",
     "404.html",
     "sitemap.xml",
@@ -116,6 +118,8 @@ class SiteInput:
     entries: Sequence[Entry]
     read_files: Callable[[Entry], Mapping[str, bytes]]
     similar: Mapping[tuple[str, str], Sequence[Similar]] = field(default_factory=dict)
+    # Pairs of entries so close in embedding space that an agent may pick the wrong one.
+    collisions: Sequence[Collision] = field(default_factory=tuple)
     updated: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
     index_files: Mapping[str, bytes] = field(default_factory=dict)
     # Opaque data the caller wants back next build (kept in the manifest as "cache").
@@ -391,6 +395,7 @@ class Site:
             "roles": u.kind_index("roles"),
             "all": u.all_entries(),
             "tags": u.tags_index(),
+            "maintainers": u.maintainers(),
             "search": u.search(),
             "catalog": u.catalog(),
             "agent_skills": u.agent_skills_index(),
@@ -928,8 +933,11 @@ class _Planner:
                 "recent": [_summary_json(i, home) for i in recent()],
                 "catalog": relative(home, u.catalog()),
                 "agent_skills": relative(home, u.agent_skills_index()),
+                "maintainers": relative(home, u.maintainers()),
             },
         )
+
+        self.plan_maintainers()
 
         search = u.search()
         self.page(
@@ -952,6 +960,43 @@ class _Planner:
             lambda: {
                 "error": "not found",
                 "home": u.absolute(u.home()) or relative(not_found, u.home()),
+            },
+        )
+
+    def plan_maintainers(self) -> None:
+        """Pairs of entries an agent may confuse, for the library's maintainers."""
+        u = self.urls
+        path = u.maintainers()
+        rows = [
+            c.as_dict()
+            for c in self.data.collisions
+            if (c.kind_a, c.name_a) in self.known and (c.kind_b, c.name_b) in self.known
+        ]
+        intro = (
+            "Pairs of entries whose descriptions are so close in meaning that an agent may "
+            f"pick the wrong one (cosine distance at most {DEFAULT_COLLISION_DISTANCE}). "
+            "Reword one of each pair so that it says when to pick it over the other."
+        )
+
+        def linked(row: Mapping[str, Any], link: Callable[[str], str]) -> dict[str, Any]:
+            out = dict(row)
+            for side in ("a", "b"):
+                ref = row[side]
+                out[side] = {**ref, "path": link(u.entry(ref["type"], ref["name"]))}
+            return out
+
+        self.page(
+            "maintainers.html",
+            path,
+            (intro, rows),
+            lambda: {
+                "title": "For maintainers",
+                "intro": intro,
+                "pairs": [linked(r, lambda p: p) for r in rows],
+            },
+            lambda: {
+                "max_distance": DEFAULT_COLLISION_DISTANCE,
+                "collisions": [linked(r, lambda p: relative(path, p)) for r in rows],
             },
         )
 
@@ -1041,7 +1086,7 @@ class _Planner:
 
             def rows() -> list[dict[str, Any]]:
                 pages = [u.home(), u.all_entries(), u.kind_index("skills"), u.kind_index("roles")]
-                pages += [u.tags_index(), u.search()]
+                pages += [u.tags_index(), u.maintainers(), u.search()]
                 out: list[dict[str, Any]] = [{"loc": u.absolute(p), "lastmod": None} for p in pages]
                 for s in self.summaries.values():
                     out.append(

@@ -176,6 +176,9 @@ class SiteUrls:
     def tag(self, tag: str) -> str:
         return f"tags/{tag_slug(tag)}/index.html"
 
+    def maintainers(self) -> str:
+        return "maintainers/index.html"
+
     def search(self) -> str:
         return "search/index.html"
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from sitegen.cli import cli
 from sitegen.site import MANIFEST
+from tests.conftest import EXAMPLE_LIBRARY
 from tests.site_helpers import (
     BuiltSite,
     build,
@@ -68,6 +69,8 @@ def test_every_page_type_is_built(site: BuiltSite) -> None:
         "roles/index.html",
         "tags/index.html",
         "tags/terraform/index.html",
+        "maintainers/index.html",
+        "maintainers/index.json",
         "search/index.html",
         "404.html",
         "robots.txt",
@@ -177,6 +180,51 @@ def test_home_lists_counts_tags_and_recent_entries(site: BuiltSite) -> None:
     assert 'role="search"' in html and 'action="search/index.html"' in html
     assert len(twin["recent"]) == 10 and twin["tags"]
     assert "Recently changed" in html
+
+
+def test_maintainers_page_without_collisions(site: BuiltSite) -> None:
+    html = (site.out / "maintainers" / "index.html").read_text()
+    twin = read_json(site.out / "maintainers" / "index.json")
+    assert twin["collisions"] == [] and twin["max_distance"] == 0.3
+    assert "No collisions" in html and "<table" not in html
+    assert 'href="index.json"' in html
+    home = (site.out / "index.html").read_text()
+    assert 'href="maintainers/index.html"' in home
+    assert read_json(site.out / "index.json")["maintainers"] == "maintainers/index.html"
+
+
+def test_maintainers_page_lists_colliding_pairs(tmp_path: Path, embedder: Any) -> None:
+    library = tmp_path / "colliding"
+    shutil.copytree(EXAMPLE_LIBRARY, library, ignore=shutil.ignore_patterns("index"))
+    twin_dir = library / "skills" / "merge-request-reviewer"
+    twin_dir.mkdir()
+    source = (library / "skills" / "pull-request-reviewer" / "SKILL.md").read_text()
+    text = source.replace("name: pull-request-reviewer", "name: merge-request-reviewer")
+    (twin_dir / "SKILL.md").write_text(text.replace("pull request", "merge request"))
+    out = tmp_path / "site"
+    build(library, out, embedder)
+    page = out / "maintainers" / "index.html"
+    html = page.read_text()
+    twin = read_json(out / "maintainers" / "index.json")
+    pair = next(
+        p
+        for p in twin["collisions"]
+        if {p["a"]["name"], p["b"]["name"]} == {"merge-request-reviewer", "pull-request-reviewer"}
+    )
+    assert pair["a"]["type"] == pair["b"]["type"] == "skills"
+    assert pair["distance"] < 0.3 and pair["shared_words"] and pair["suggestion"]
+    assert {pair["a"]["path"], pair["b"]["path"]} == {
+        "../skills/merge-request-reviewer/index.html",
+        "../skills/pull-request-reviewer/index.html",
+    }
+    assert "No collisions" not in html
+    assert 'href="../skills/merge-request-reviewer/index.html"' in html
+    assert 'href="../skills/pull-request-reviewer/index.html"' in html
+    assert f"{pair['distance']:.3f}" in html
+    # The collisions are cached with the index: a second build rewrites nothing.
+    before = page.stat().st_mtime_ns
+    result = build(library, out, embedder)
+    assert not result.published and page.stat().st_mtime_ns == before
 
 
 def test_lists_carry_filter_data(site: BuiltSite) -> None:
