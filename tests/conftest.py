@@ -58,6 +58,18 @@ def bad_library(tmp_path: Path) -> Path:
     return target
 
 
+def make_colliding_library(target: Path) -> Path:
+    """The example library plus `merge-request-reviewer`, a near copy of
+    `pull-request-reviewer`: a pair the collision report must flag."""
+    shutil.copytree(EXAMPLE_LIBRARY, target, ignore=shutil.ignore_patterns("index"))
+    twin = target / "skills" / "merge-request-reviewer"
+    twin.mkdir()
+    source = (target / "skills" / "pull-request-reviewer" / "SKILL.md").read_text()
+    text = source.replace("name: pull-request-reviewer", "name: merge-request-reviewer")
+    (twin / "SKILL.md").write_text(text.replace("pull request", "merge request"))
+    return target
+
+
 def copy_to_memory(source: Path) -> str:
     """Upload a local library into a fresh memory:// root and return its URL."""
     fs = fsspec.filesystem("memory")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from sitegen.cli import cli
 from sitegen.evaluate import QueriesError, evaluate, load_queries
 from sitegen.indexer import index_library, open_store
 from sitegen.library import Library
-from tests.conftest import EXAMPLE_LIBRARY
+from tests.conftest import EXAMPLE_LIBRARY, make_colliding_library
 
 # The quality gate for the example library: measured, then set a little under the figure so
 # noise in the int8 model cannot flip it, while a real regression does.
@@ -113,13 +112,7 @@ def test_collisions_clean_on_example_and_found_in_a_colliding_library(
     code, _, err = run("check", str(EXAMPLE_LIBRARY), "--collisions")
     assert code == 0, err
     assert "0 pair(s)" in err
-    library = tmp_path / "colliding"
-    shutil.copytree(EXAMPLE_LIBRARY, library, ignore=shutil.ignore_patterns("index"))
-    twin = library / "skills" / "merge-request-reviewer"
-    twin.mkdir()
-    source = (library / "skills" / "pull-request-reviewer" / "SKILL.md").read_text()
-    twin_text = source.replace("name: pull-request-reviewer", "name: merge-request-reviewer")
-    (twin / "SKILL.md").write_text(twin_text.replace("pull request", "merge request"))
+    library = make_colliding_library(tmp_path / "colliding")
     index_library(Library(library), embedder)  # the report reuses stored vectors
     code, out, err = run("check", str(library), "--collisions", "--format", "json")
     assert code == 1

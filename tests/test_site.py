@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from sitegen.cli import cli
 from sitegen.site import MANIFEST
-from tests.conftest import EXAMPLE_LIBRARY
+from tests.conftest import EXAMPLE_LIBRARY, make_colliding_library
 from tests.site_helpers import (
     BuiltSite,
     build,
@@ -194,13 +194,7 @@ def test_maintainers_page_without_collisions(site: BuiltSite) -> None:
 
 
 def test_maintainers_page_lists_colliding_pairs(tmp_path: Path, embedder: Any) -> None:
-    library = tmp_path / "colliding"
-    shutil.copytree(EXAMPLE_LIBRARY, library, ignore=shutil.ignore_patterns("index"))
-    twin_dir = library / "skills" / "merge-request-reviewer"
-    twin_dir.mkdir()
-    source = (library / "skills" / "pull-request-reviewer" / "SKILL.md").read_text()
-    text = source.replace("name: pull-request-reviewer", "name: merge-request-reviewer")
-    (twin_dir / "SKILL.md").write_text(text.replace("pull request", "merge request"))
+    library = make_colliding_library(tmp_path / "colliding")
     out = tmp_path / "site"
     build(library, out, embedder)
     page = out / "maintainers" / "index.html"
@@ -483,7 +477,7 @@ def test_parallel_render_gives_the_same_site(
 
 
 def test_builds_from_an_fsspec_library(tmp_path: Path, embedder: Any) -> None:
-    from tests.conftest import EXAMPLE_LIBRARY, copy_to_memory
+    from tests.conftest import copy_to_memory
 
     url = copy_to_memory(EXAMPLE_LIBRARY)
     out = tmp_path / "site"
