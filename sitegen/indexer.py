@@ -211,12 +211,14 @@ def current_vectors(
     missing: list[int] = []
     with open_store(library, writable=False) as store:
         fresh = store.exists and store.fingerprint == embedder.fingerprint.as_string()
-        for i, entry in enumerate(entries):
-            record = store.get(entry.kind, entry.name, with_vector=True) if fresh else None
-            if record is not None and record.etag == entry.etag and record.embedding is not None:
-                vectors[i] = record.embedding
-            else:
-                missing.append(i)
+        # One scan of the store, not one lookup per entry (each a table scan when read-only).
+        stored = {(r.kind, r.name): r for r in store.list(with_vectors=True)} if fresh else {}
+    for i, entry in enumerate(entries):
+        record = stored.get((entry.kind, entry.name))
+        if record is not None and record.etag == entry.etag and record.embedding is not None:
+            vectors[i] = record.embedding
+        else:
+            missing.append(i)
     if missing:
         vectors[missing] = embed_entries(embedder, [entries[i] for i in missing])
     return vectors
