@@ -27,6 +27,7 @@ from sitegen.search import (
     match,
     validate,
 )
+from sitegen.targets import AGENT_KEYS, DEFAULT_AGENT
 
 LIBRARY_ENV = "SITEGEN_LIBRARY"
 
@@ -544,14 +545,203 @@ def serve(
             err=True,
         )
     app = create_app(
-        lib, embedder, site_dir=site_dir, live_reload=rebuilder.current if rebuilder else None
+        lib,
+        embedder,
+        site_dir=site_dir,
+        live_reload=rebuilder.current if rebuilder else None,
+        mcp_app=_mcp_http_app(lib, site_dir, embedder, host),
     )
-    click.echo(f"sitegen: serving http://{host}:{port}/ (API under /api/)", err=True)
+    click.echo(f"sitegen: serving http://{host}:{port}/ (API under /api/, MCP at /mcp)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if rebuilder is not None:
             rebuilder.stop()
+
+
+# -- agents: MCP and install ----------------------------------------------------------------------
+
+
+def _mcp_module() -> Any:
+    try:
+        import sitegen.mcp as module
+    except ImportError as exc:  # the SDK is a runtime dependency; say so if it went missing
+        _fail(f"the MCP server needs the `mcp` package ({exc}); pip install 'mcp>=2.3,<3'", 2)
+    return module
+
+
+def _mcp_http_app(lib: Library, site_dir: str, embedder: Embedder, host: str) -> Any:
+    """The /mcp app for `serve`: over the built site when there is one, else the library."""
+    from pathlib import Path
+
+    from sitegen.catalog import CATALOG_JSON, open_catalog
+    from sitegen.errors import SitegenError
+
+    location = site_dir if (Path(site_dir) / CATALOG_JSON).is_file() else lib.url
+    try:
+        catalog = open_catalog(location)
+    except SitegenError as exc:
+        click.echo(f"warning: no MCP endpoint ({exc})", err=True)
+        return None
+    return _mcp_module().http_app(location, catalog=catalog, embedder=embedder, host=host)
+
+
+CATALOG_HELP = (
+    "Catalog: a published site's URL, a built site folder, or an indexed library folder "
+    "(default: $SITEGEN_CATALOG, else `catalog` in ./sitegen.toml)."
+)
+
+
+def _catalog_location(value: str | None, *, fallback_to_library: bool = False) -> str:
+    from sitegen.catalog import default_catalog
+    from sitegen.errors import SitegenError
+
+    try:
+        found = value or default_catalog(fallback_to_library=fallback_to_library)
+    except SitegenError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not found:
+        raise click.UsageError(
+            "no catalog named: pass --from PATH_OR_URL, set $SITEGEN_CATALOG, or put "
+            "catalog = \"...\" in ./sitegen.toml"
+        )
+    return found
+
+
+@cli.command(name="mcp")
+@click.option(
+    "--library",
+    "library",
+    default=None,
+    help="Catalog to serve: a published site's URL, a built site folder or an indexed library "
+    "folder (default: $SITEGEN_CATALOG, `catalog` in ./sitegen.toml, $SITEGEN_LIBRARY, else .).",
+)
+@MODEL_OPTION
+def mcp_command(library: str | None, model: str | None) -> None:
+    """Serve the catalog to agents over MCP (stdio): match, get, list and install."""
+    from sitegen.errors import SitegenError
+
+    location = _catalog_location(library, fallback_to_library=True)
+    module = _mcp_module()
+    try:
+        module.run_stdio(location, model=model)
+    except SitegenError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@cli.command(name="install")
+@click.argument("name")
+@click.option("--from", "source", default=None, help=CATALOG_HELP)
+@click.option(
+    "--agent",
+    type=click.Choice(AGENT_KEYS),
+    default=DEFAULT_AGENT,
+    show_default=True,
+    help="Agent tool whose folder to install into.",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(["user", "project"]),
+    default="user",
+    show_default=True,
+    help="user: under your home folder; project: under the current folder.",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Install into this folder instead of the agent's (NAME/ or NAME.md inside it).",
+)
+@click.option("--force", is_flag=True, help="Replace an older copy that has no local edits.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def install_command(
+    name: str,
+    source: str | None,
+    agent: str,
+    scope: str,
+    folder: str | None,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Install NAME (or roles/NAME, skills/NAME) from a catalog, verified by its sha256."""
+    from sitegen.catalog import open_catalog
+    from sitegen.errors import SitegenError
+    from sitegen.install import install
+
+    location = _catalog_location(source)
+    try:
+        catalog = open_catalog(location)
+        result = install(
+            catalog,
+            name,
+            agent=agent,
+            scope="project" if scope == "project" else "user",
+            folder=folder,
+            force=force,
+        )
+    except SitegenError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    verb = {"installed": "installed", "updated": "updated", "unchanged": "already up to date:"}
+    click.echo(
+        f"{verb[result.action]} {result.kind}/{result.name} -> {result.path} "
+        f"(sha256:{result.digest[:12]})"
+    )
+
+
+@cli.command(name="installed")
+@click.option("--offline", is_flag=True, help="Do not ask the catalogs for newer versions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def installed_command(offline: bool, as_json: bool) -> None:
+    """List what `sitegen install` put in place, and whether the catalog has a newer digest."""
+    from sitegen.errors import SitegenError
+    from sitegen.install import statuses
+
+    try:
+        found = statuses(check=not offline)
+    except SitegenError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in found], indent=2))
+        return
+    for s in found:
+        r = s.record
+        click.echo(
+            f"{r.kind}/{r.name}  {r.path}  sha256:{r.digest[:12]}  from {r.catalog}: {s.summary()}"
+        )
+    outdated = sum(s.outdated for s in found)
+    click.echo(f"{len(found)} installed, {outdated} with an update available", err=True)
+
+
+@cli.command(name="update")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+def update_command(names: tuple[str, ...], as_json: bool) -> None:
+    """Update installed entries (all, or NAMES) that have no local edits."""
+    from sitegen.errors import SitegenError
+    from sitegen.install import update
+
+    try:
+        outcomes = update(names)
+    except SitegenError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    if as_json:
+        click.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    else:
+        for o in outcomes:
+            click.echo(f"{o.record.kind}/{o.record.name}: {o.action} ({o.message})")
+    failed = [o for o in outcomes if o.action in ("failed", "skipped")]
+    click.echo(
+        f"{sum(o.action == 'updated' for o in outcomes)} updated, {len(failed)} not updated",
+        err=True,
+    )
+    sys.exit(1 if any(o.action == "failed" for o in outcomes) else 0)
 
 
 def main() -> None:

@@ -580,7 +580,7 @@ class LiveReload:
         self.version = version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] == "/mcp":  # MCP streams: never buffer
             await self.app(scope, receive, send)
             return
         if scope["path"] == "/_sitegen/build":
@@ -645,8 +645,12 @@ def create_app(
     site_dir: str | Path | None = None,
     poll_seconds: float = 0.5,
     live_reload: Callable[[], str] | None = None,
+    mcp_app: Starlette | None = None,
 ) -> Starlette:
-    """The ASGI app: API routes first, then the built site's static files."""
+    """The ASGI app: API routes first, then the built site's static files.
+
+    `mcp_app` (from :func:`sitegen.mcp.http_app`) adds its `/mcp` route and runs its lifespan.
+    """
     index = LiveIndex(library, embedder, poll_seconds=poll_seconds)
     api = Api(index, embedder)
     routes: list[Any] = [
@@ -656,6 +660,8 @@ def create_app(
         Route("/api/openapi.json", api.openapi, methods=["GET", "HEAD"]),
         Route("/healthz", api.health, methods=["GET", "HEAD"]),
     ]
+    if mcp_app is not None:
+        routes.extend(mcp_app.routes)
     if site_dir is not None and Path(site_dir).is_dir():
         routes.append(Mount("/", app=_SiteFiles(directory=str(site_dir), html=True)))
 
@@ -663,7 +669,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         index.start()
         try:
-            yield
+            if mcp_app is None:
+                yield
+            else:
+                async with mcp_app.router.lifespan_context(mcp_app):
+                    yield
         finally:
             index.stop()
 
