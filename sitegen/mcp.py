@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import Resource as MCPResource
 from mcp_types import ToolAnnotations
@@ -372,18 +372,24 @@ def create_server(
         force: Annotated[
             bool, Field(description="Replace an older copy that has no local edits.")
         ] = False,
+        ctx: Context | None = None,
     ) -> InstallResult:
         """Install a skill (or an agent-file role) into the folder the chosen agent tool reads,
         after verifying the archive's sha256 against the catalog. Refuses, writing nothing, on
         a digest mismatch, an unsafe archive, or an existing copy with local edits."""
         from sitegen import install as installer
 
-        qualified = f"{type}/{name}" if type else name
-        command = f"sitegen install {qualified} --from {backend.location} --agent {agent}"
-        command += f" --scope {scope}" + (" --force" if force else "")
         with _tool_errors():
             catalog = backend.catalog()
             found = catalog.find(name, type)
+            source = catalog.source
+            if not local_install and catalog.layout == "site":
+                source = _public_url(ctx) or source  # the caller reaches the site where we are
+        command = (
+            f"sitegen install {found.kind}/{found.name} --from {source} --agent {agent} "
+            f"--scope {scope}" + (" --force" if force else "")
+        )
+        with _tool_errors():
             if not local_install:
                 archive_digest = catalog.digests().get((found.kind, found.name))
                 return InstallResult(
@@ -446,6 +452,16 @@ def create_server(
         return json.dumps(info.as_dict(), indent=2)
 
     return server
+
+
+def _public_url(ctx: Context | None) -> str | None:
+    """The site root as the HTTP caller addressed it (the /mcp request's base URL)."""
+    try:
+        request = ctx.request_context.request if ctx is not None else None
+    except ValueError:
+        return None
+    base = getattr(request, "base_url", None)
+    return str(base).rstrip("/") if base is not None else None
 
 
 def run_stdio(location: str, *, model: str | None = None) -> None:
