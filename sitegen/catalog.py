@@ -647,14 +647,21 @@ class LibraryCatalog(Catalog):
         path = getattr(entry, "definition_path", "") or ""
         return posixpath.basename(path) or entry.definition_file
 
+    @staticmethod
+    def _folder(entry: Entry) -> str:
+        """The entry's folder relative to the library root: the folder of its definition file
+        (true whether `Entry.folder` is kind-relative or library-relative)."""
+        return posixpath.dirname(entry.definition_path) or f"{entry.kind}/{entry.folder}"
+
     def _files(self, entry: Entry) -> dict[str, bytes]:
         library = self.library()
-        paths = {f.path: library.path(entry.folder, f.path) for f in entry.files}
+        folder = self._folder(entry)
+        paths = {f.path: library.path(folder, f.path) for f in entry.files}
         try:
             blobs = library.fs.cat(list(paths.values()))
         except Exception as exc:
             raise CatalogUnreachable(
-                f"{self.source}: cannot read {entry.folder} ({_reason(exc)})"
+                f"{self.source}: cannot read {folder} ({_reason(exc)})"
             ) from exc
         return {rel: bytes(blobs[full]) for rel, full in paths.items()}
 
@@ -688,5 +695,5 @@ class LibraryCatalog(Catalog):
             summary.format,
             data,
             hashlib.sha256(data).hexdigest(),
-            self.reader.display(entry.folder),
+            self.reader.display(self._folder(entry)),
         )
