@@ -5,7 +5,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_index, bench_quality, bench_read, bench_server, bench_site
+from benchmarks import (
+    bench_index,
+    bench_mcp,
+    bench_quality,
+    bench_read,
+    bench_server,
+    bench_site,
+)
 
 SUITES = {
     "read": bench_read.run,
@@ -13,6 +20,7 @@ SUITES = {
     "site": bench_site.run,
     "quality": bench_quality.run,
     "server": bench_server.run,
+    "mcp": bench_mcp.run,
 }
 
 
