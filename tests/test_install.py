@@ -252,6 +252,19 @@ def test_force_and_update_replace_an_unmodified_older_copy(site: Path, isolated:
     assert forced.action == "updated" and Path(forced.path, "SKILL.md").read_bytes() == b"v3"
 
 
+def test_installed_says_when_the_catalog_is_gone(site: Path, isolated: Path) -> None:
+    install(open_catalog(str(site)), SKILL)
+    shutil.rmtree(site)
+    [status] = statuses()
+    assert status.state == "unmodified" and status.latest is None
+    assert (
+        status.summary().startswith("catalog unreachable (")
+        and "no such catalog" in status.summary()
+    )
+    [outcome] = update()
+    assert outcome.action == "failed" and "no such catalog" in outcome.message
+
+
 # -- catalogs that cannot be used ----------------------------------------------------------------
 
 

@@ -273,3 +273,44 @@ def test_sitegen_mcp_refuses_a_missing_catalog_in_one_line(tmp_path: Path) -> No
         result.stderr.strip()
         == f"error: {tmp_path / 'nowhere'}: no such catalog (folder not found)"
     )
+
+
+def test_a_library_folder_is_a_catalog_too(library: Path, site: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """In process (the SDK's in-memory transport): the same tools over an indexed library."""
+    from sitegen.mcp import create_server
+
+    server = create_server(str(library), embedder=embedder)
+
+    async def body(client: Client) -> dict[str, Any]:
+        return {
+            "list": await call(client, "list", type="skills", tag="terraform"),
+            "get": await call(client, "get", name="incident-commander"),
+            "match": await call(client, "match", query="review my terraform plan", limit=3),
+            "catalog": json.loads(
+                (await client.read_resource("sitegen://catalog")).contents[0].text
+            ),
+        }
+
+    out = session(server, body)
+    assert [e["name"] for e in out["list"]["entries"]] == ["terraform-plan-reviewer"]
+    role = library / "roles" / "incident-commander" / "ROLE.md"
+    assert out["get"]["definition"] == role.read_text(encoding="utf-8")
+    assert out["match"]["results"] == cli_match(
+        str(library), "review my terraform plan", "--limit", "3"
+    )
+    assert out["catalog"]["layout"] == "library"
+    assert out["catalog"]["build"] == open_catalog(str(site)).info().build
+
+
+def test_serve_mounts_mcp_over_the_site_or_else_the_library(
+    library: Path,
+    site: Path,
+    embedder,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from sitegen.cli import _mcp_http_app
+
+    over_site = _mcp_http_app(Library(library), str(site), embedder, "127.0.0.1")
+    over_library = _mcp_http_app(Library(library), str(tmp_path / "no-site"), embedder, "0.0.0.0")
+    for app in (over_site, over_library):
+        assert [r.path for r in app.routes] == ["/mcp"]
