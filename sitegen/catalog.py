@@ -333,8 +333,8 @@ class Catalog:
     def archive(self, kind: str, name: str) -> Archive:
         raise NotImplementedError
 
-    def digests(self) -> dict[tuple[str, str], str]:
-        """(kind, name) -> the archive digest the catalog serves now (for `installed`)."""
+    def digest(self, kind: str, name: str) -> str | None:
+        """The sha256 of the archive the catalog serves now for an entry; None if it is gone."""
         raise NotImplementedError
 
     def counts(self) -> dict[str, int]:
@@ -551,14 +551,14 @@ class SiteCatalog(Catalog):
             self._digests = digests
         return digests
 
-    def digests(self) -> dict[tuple[str, str], str]:
-        found: dict[tuple[str, str], str] = {}
+    def digest(self, kind: str, name: str) -> str | None:
+        if kind == "skills":
+            return self.discovery_digests().get(name)
         for row in self._rows():
             archive = row.get("archive")
-            if isinstance(archive, dict) and archive.get("sha256"):
-                found[(str(row["type"]), str(row.get("name")))] = str(archive["sha256"]).lower()
-        found.update({("skills", name): d for name, d in self.discovery_digests().items()})
-        return found
+            if row.get("type") == kind and row.get("name") == name and isinstance(archive, dict):
+                return str(archive.get("sha256") or "").lower() or None
+        return None
 
     def archive(self, kind: str, name: str) -> Archive:
         row = self._row(kind, name)
@@ -680,8 +680,10 @@ class LibraryCatalog(Catalog):
             allowed_tools=entry.allowed_tools,
         )
 
-    def digests(self) -> dict[tuple[str, str], str]:
-        return {(e.kind, e.name): self.archive(e.kind, e.name).sha256 for e in self.entries()}
+    def digest(self, kind: str, name: str) -> str | None:
+        if (kind, name) not in self._all():
+            return None
+        return self.archive(kind, name).sha256
 
     def archive(self, kind: str, name: str) -> Archive:
         from sitegen.site import build_archive

@@ -495,34 +495,35 @@ def statuses(
     """Every recorded install, its local state and the catalog's current digest."""
     registry = registry or Registry()
     records = sorted(registry.load().values(), key=lambda r: (r.kind, r.name, r.path))
-    latest: dict[str, dict[tuple[str, str], str] | str] = {}
+    catalogs: dict[str, Catalog | str] = {}
     out = []
     for record in records:
-        path = Path(record.path)
-        state = local_state(path, record)
+        state = local_state(Path(record.path), record)
         state = "missing" if state == "absent" else state
-        digest: str | None = None
-        error: str | None = None
-        if check:
-            found = latest.get(record.catalog)
-            if found is None:
-                found = latest[record.catalog] = _catalog_digests(record.catalog, opener)
-            if isinstance(found, str):
-                error = found
-            else:
-                digest = found.get((record.kind, record.name))
-        out.append(Status(record, state, digest if check else record.digest, error))
+        if not check:
+            out.append(Status(record, state, record.digest))
+            continue
+        catalog = _open_once(catalogs, record.catalog, opener)
+        if isinstance(catalog, str):
+            out.append(Status(record, state, None, catalog))
+            continue
+        try:
+            out.append(Status(record, state, catalog.digest(record.kind, record.name)))
+        except SitegenError as exc:
+            out.append(Status(record, state, None, str(exc)))
     return out
 
 
-def _catalog_digests(
-    source: str, opener: Callable[[str], Catalog]
-) -> dict[tuple[str, str], str] | str:
-    """(kind, name) -> archive digest the catalog would serve now; an error line on failure."""
-    try:
-        return opener(source).digests()
-    except SitegenError as exc:
-        return str(exc)
+def _open_once(
+    cache: dict[str, Catalog | str], source: str, opener: Callable[[str], Catalog]
+) -> Catalog | str:
+    """Each catalog is opened once per command; a failure is remembered as its message."""
+    if source not in cache:
+        try:
+            cache[source] = opener(source)
+        except SitegenError as exc:
+            cache[source] = str(exc)
+    return cache[source]
 
 
 @dataclass(frozen=True)
@@ -563,12 +564,7 @@ def update(
         if state == "absent":
             outcomes.append(UpdateOutcome(record, "skipped", "deleted since install"))
             continue
-        catalog = catalogs.get(record.catalog)
-        if catalog is None:
-            try:
-                catalog = catalogs[record.catalog] = opener(record.catalog)
-            except SitegenError as exc:
-                catalog = catalogs[record.catalog] = str(exc)
+        catalog = _open_once(catalogs, record.catalog, opener)
         if isinstance(catalog, str):
             outcomes.append(UpdateOutcome(record, "failed", catalog))
             continue

@@ -391,7 +391,7 @@ def create_server(
         )
         with _tool_errors():
             if not local_install:
-                archive_digest = catalog.digests().get((found.kind, found.name))
+                archive_digest = catalog.digest(found.kind, found.name)
                 return InstallResult(
                     installed=False,
                     action="instructions",

@@ -111,7 +111,7 @@ def test_install_from_a_library_folder_has_the_published_digest(
     result = install(catalog, SKILL, agent="codex")
     target = isolated / ".agents" / "skills" / SKILL
     assert tree(target) == library_files(library, "skills", SKILL)
-    assert result.digest == open_catalog(str(site)).digests()[("skills", SKILL)]
+    assert result.digest == open_catalog(str(site)).digest("skills", SKILL)
 
 
 def test_install_from_the_served_site(built: tuple[Path, Path], embedder, isolated: Path) -> None:  # type: ignore[no-untyped-def]
