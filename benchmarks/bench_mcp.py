@@ -52,9 +52,12 @@ async def _one(catalog: str) -> tuple[float, float, float]:
     return ready, first, warm
 
 
-def _measure(catalog: str) -> tuple[float, float, float]:
+def _measure(catalog: str) -> tuple[float, float, float, float]:
+    """Medians of start-up, first and warm match, and the best start-up (the quiet-machine
+    figure: these 2 cores are shared, and a busy neighbour only ever adds time)."""
     runs = [anyio.run(_one, catalog) for _ in range(RUNS)]
-    return tuple(statistics.median(r[i] for r in runs) for i in range(3))  # type: ignore[return-value]
+    medians = [statistics.median(r[i] for r in runs) for i in range(3)]
+    return medians[0], medians[1], medians[2], min(r[0] for r in runs)
 
 
 def run() -> None:
@@ -62,8 +65,15 @@ def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = str(Path(tmp) / "site")
         subprocess.run(
-            [sys.executable, "-m", "sitegen", "build", str(ROOT / "example_library"), "--out",
-             site],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "sitegen",
+                "build",
+                str(ROOT / "example_library"),
+                "--out",
+                site,
+            ],  # fmt: skip
             check=True,
             capture_output=True,
         )
@@ -91,8 +101,14 @@ def run() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print("| catalog | start-up (to tools/list) | first match (loads model) | warm match |")
+    print("| catalog | start-up to tools/list (median / best) | first match (loads model) | warm |")
     print("| --- | ---: | ---: | ---: |")
-    for label, (ready, first, warm) in (("site folder", local), ("served site (HTTP)", remote)):
-        print(f"| {label} | {ready * 1000:.0f} ms | {first * 1000:.0f} ms | {warm * 1000:.0f} ms |")
+    for label, (ready, first, warm, best) in (
+        ("site folder", local),
+        ("served site (HTTP)", remote),
+    ):
+        print(
+            f"| {label} | {ready * 1000:.0f} / {best * 1000:.0f} ms | {first * 1000:.0f} ms "
+            f"| {warm * 1000:.0f} ms |"
+        )
     print(f"\n(medians of {RUNS} fresh processes; target start-up < 1 s)\n")
