@@ -42,7 +42,7 @@ CATALOG_JSON = "catalog.json"
 DISCOVERY_JSON = ".well-known/agent-skills/index.json"
 KINDS = ("roles", "skills")
 DEFAULT_FORMATS = {"roles": "role", "skills": "skill"}
-DEFAULT_TIMEOUT = 30.0  # seconds for one HTTP request (connect: a third of it)
+DEFAULT_TIMEOUT = 30.0  # seconds an HTTP connect or read may stall
 MAX_JSON_BYTES = 256 * 1024 * 1024
 
 
@@ -174,9 +174,11 @@ def _storage_options(location: str, timeout: float) -> dict[str, Any]:
         return {}
     import aiohttp
 
+    # No cap on a whole transfer (a big archive on a slow link is fine), but no connect or
+    # read may stall longer than the timeout.
     return {
         "client_kwargs": {
-            "timeout": aiohttp.ClientTimeout(total=timeout, connect=max(timeout / 3, 1.0))
+            "timeout": aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
         }
     }
 
