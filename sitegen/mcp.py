@@ -18,7 +18,6 @@ resource's text), never as instructions of this server.
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -163,9 +162,9 @@ class _Backend:
             if self._embedder is None:
                 from sitegen.embedder import load_embedder
 
-                # Model preparation may print; stdout belongs to the MCP protocol.
-                with contextlib.redirect_stdout(sys.stderr):
-                    self._embedder = load_embedder(self.model)
+                # Stray prints cannot corrupt the protocol: the SDK's stdio transport diverts
+                # fd 1 to stderr and writes messages on a private duplicate.
+                self._embedder = load_embedder(self.model)
             return self._embedder
 
     def close(self) -> None:
