@@ -307,7 +307,9 @@ class _IndexSnapshot:
                     os.unlink(backup)
 
 
-def _reader(library: Library) -> Callable[[Entry], Mapping[str, bytes]]:
+def read_entry_files(library: Library) -> Callable[[Entry], Mapping[str, bytes]]:
+    """How the site reads an entry's files: all at once, failing loudly on any change."""
+
     def read(entry: Entry) -> Mapping[str, bytes]:
         paths = {library.path(entry.kind, entry.folder, f.path): f.path for f in entry.files}
         if not paths:
@@ -398,7 +400,7 @@ def build_site(
         timings["similar"] = time.perf_counter() - mark
         data = SiteInput(
             entries=report.entries,
-            read_files=_reader(library),
+            read_files=read_entry_files(library),
             similar=similar,
             collisions=collisions,
             updated=updated,
@@ -409,8 +411,8 @@ def build_site(
                 "collisions": _encode_collisions(collisions),
             },
         )
-        write, published = _render_and_publish(
-            site, data, out_path, say, progress, timings, jobs=jobs
+        write, published = publish_site(
+            site, data, out_path, log=say, progress=progress, timings=timings, jobs=jobs
         )
     except BaseException:
         if index_result is not None and index_result.wrote:
@@ -471,18 +473,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _render_and_publish(
+def publish_site(
     site: Site,
     data: SiteInput,
     out: Path,
-    say: Log,
-    progress: Progress | None,
-    timings: dict[str, float],
+    *,
+    log: Log | None = None,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
     jobs: int | None = None,
 ) -> tuple[WriteResult, bool]:
-    """Plan; if anything changed, render into a transaction and commit it."""
+    """The site stage alone: plan; if anything changed, render into a transaction, commit."""
+    say = log or (lambda message: None)
+    spent = {} if timings is None else timings
     with _exclusive(out):
-        return _publish_locked(site, data, out, say, progress, timings, jobs)
+        return _publish_locked(site, data, out, say, progress, spent, jobs)
 
 
 def _publish_locked(
