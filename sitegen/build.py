@@ -525,10 +525,10 @@ def _publish_locked(
             raise BuildError(str(exc)) from exc
         timings["render"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        stale = existing - plan.paths - {MANIFEST}
-        manifest = plan.manifest_bytes()
+        stale = existing - rendered.paths - {MANIFEST}
+        manifest = rendered.manifest
         if not same_bytes(out / MANIFEST, manifest):
-            txn.stage(MANIFEST, manifest, len(plan.outputs) + 1)
+            txn.stage(MANIFEST, manifest, len(rendered.outputs))  # after every output's number
         try:
             txn.commit(stale)
         except (PublishError, OSError) as exc:
@@ -536,8 +536,8 @@ def _publish_locked(
         timings["commit"] = time.perf_counter() - mark
     finally:
         txn.abort()
-    pages = plan.pages
-    others = len(plan.outputs) - pages
+    pages = rendered.pages
+    others = len(rendered.outputs) - pages
     result = WriteResult(
         pages_written=rendered.pages_written,
         pages_unchanged=pages - rendered.pages_written,

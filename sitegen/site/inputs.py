@@ -1,0 +1,49 @@
+"""What the site is made of and how it is configured: plain data handed in by the build."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sitegen.collisions import Collision
+from sitegen.library import Entry
+
+
+class SiteError(Exception):
+    """The site could not be rendered; the message is one line naming the cause."""
+
+
+@dataclass(frozen=True)
+class Similar:
+    """Another entry close to this one in embedding space."""
+
+    kind: str
+    name: str
+    description: str
+    distance: float
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    base_url: str | None = None
+    api_url: str | None = None
+    templates: Path | None = None
+    title: str = "Agent roles & skills"
+
+
+@dataclass
+class SiteInput:
+    """Everything the site is made of, as plain data (the site knows nothing of the index)."""
+
+    entries: Sequence[Entry]
+    read_files: Callable[[Entry], Mapping[str, bytes]]
+    similar: Mapping[tuple[str, str], Sequence[Similar]] = field(default_factory=dict)
+    # Pairs of entries so close in embedding space that an agent may pick the wrong one.
+    collisions: Sequence[Collision] = field(default_factory=tuple)
+    updated: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
+    index_files: Mapping[str, bytes] = field(default_factory=dict)
+    # Opaque data the caller wants back next build (kept in the manifest as "cache").
+    cache: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,371 @@
+"""Typed view models: what a page shows, once, with its two renderings.
+
+Each page's data is one of these frozen dataclasses (as Datasette builds one data dict per
+view). The HTML page gets the model's fields (:meth:`context`); the JSON twin is the same
+model rendered by :meth:`to_json`, with site paths turned into URLs relative to the twin.
+Site paths in models are paths from the site root (see :mod:`sitegen.urls`); templates make
+them relative with ``url()``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.markdown import Heading
+from sitegen.urls import relative, twin
+
+JSON = dict[str, Any]
+
+
+def plain_json(value: Any) -> Any:
+    """A value as JSON would give it back (dates and other objects as strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _rel(page: str, path: str | None) -> str | None:
+    return None if path is None else relative(page, path)
+
+
+@dataclass(frozen=True)
+class TagRef:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class TagCount:
+    """A tag with how many entries carry it (tag pages, home)."""
+
+    name: str
+    path: str
+    count: int
+
+    def to_json(self, page: str) -> JSON:
+        return {"name": self.name, "path": relative(page, self.path), "count": self.count}
+
+
+@dataclass(frozen=True)
+class TagOption:
+    """A choice of the list filter's tag menu."""
+
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """A link to an entry page."""
+
+    type: str
+    label: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class EntrySummary:
+    """An entry as lists show it."""
+
+    type: str
+    label: str
+    name: str
+    description: str
+    tags: tuple[TagRef, ...]
+    path: str
+    updated: str | None  # ISO 8601, UTC, "Z"
+    updated_day: str | None
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "description": self.description,
+            "tags": [t.name for t in self.tags],
+            "url": relative(page, self.path),
+            "json": relative(page, twin(self.path)),
+            "updated": self.updated,
+        }
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """One file of an entry: its page (text files), its raw copy, its digest."""
+
+    path: str
+    name: str
+    size: int
+    sha256: str
+    text: bool
+    page: str | None
+    raw: str
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+            "text": self.text,
+            "url": _rel(page, self.page),
+            "raw": relative(page, self.raw),
+        }
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    """The entry's zip."""
+
+    path: str
+    filename: str
+    sha256: str
+    size: int
+
+    def to_json(self, page: str) -> JSON:
+        return {"url": relative(page, self.path), "sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True)
+class SimilarItem:
+    type: str
+    label: str
+    name: str
+    description: str
+    distance: float
+    path: str
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "description": self.description,
+            "distance": self.distance,
+            "url": relative(page, self.path),
+        }
+
+
+@dataclass(frozen=True)
+class MetadataRow:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class EntryDetail(EntrySummary):
+    """Everything the entry page shows; its JSON twin and catalog row are renderings of it."""
+
+    license: str | None
+    compatibility: str | None
+    allowed_tools: str | None
+    version: str | None
+    author: str | None
+    metadata: tuple[MetadataRow, ...]  # shown in the details table
+    metadata_json: Mapping[str, Any]  # as written, for machines
+    source: str
+    definition: str
+    etag: str
+    files: tuple[FileItem, ...]
+    archive: ArchiveInfo
+    similar: tuple[SimilarItem, ...]
+    headings: tuple[Heading, ...]
+    body: str  # the definition's Markdown
+
+    def properties_json(self) -> JSON:
+        """The entry's own fields, shared by its twin and its catalog row."""
+        return {
+            "license": self.license,
+            "compatibility": self.compatibility,
+            "allowed_tools": self.allowed_tools,
+            "version": self.version,
+            "author": self.author,
+            "metadata": plain_json(dict(self.metadata_json)),
+        }
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "description": self.description,
+            "tags": [t.name for t in self.tags],
+            "url": relative(page, self.path),
+            "updated": self.updated,
+            **self.properties_json(),
+            "source": self.source,
+            "etag": self.etag,
+            "archive": self.archive.to_json(page),
+            "files": [f.to_json(page) for f in self.files],
+            "headings": [h.as_dict() for h in self.headings],
+            "similar": [s.to_json(page) for s in self.similar],
+            "body": self.body,
+        }
+
+    def catalog_json(self, page: str) -> JSON:
+        """The entry's row in catalog.json."""
+        return {
+            **EntrySummary.to_json(self, page),
+            **self.properties_json(),
+            "etag": self.etag,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
+            "archive": self.archive.to_json(page),
+        }
+
+
+@dataclass(frozen=True)
+class FileView:
+    """A text file of an entry, on a page of its own."""
+
+    entry: EntryRef
+    file: FileItem
+    text: str
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "type": self.entry.type,
+            "entry": self.entry.name,
+            "entry_url": relative(page, self.entry.path),
+            "path": self.file.path,
+            "size": self.file.size,
+            "sha256": self.file.sha256,
+            "raw": relative(page, self.file.raw),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ListView:
+    """A list of entries: all, one kind, or one tag."""
+
+    title: str
+    intro: str
+    items: tuple[EntrySummary, ...]
+    kinds: tuple[str, ...]
+    tag_options: tuple[TagOption, ...]
+
+    def context(self) -> JSON:
+        return {
+            "title": self.title,
+            "heading": self.title,
+            "intro": self.intro,
+            "items": self.items,
+            "kinds": self.kinds,
+            "tag_options": self.tag_options,
+        }
+
+    def to_json(self, page: str) -> JSON:
+        return {"title": self.title, "entries": [i.to_json(page) for i in self.items]}
+
+
+@dataclass(frozen=True)
+class TagsView:
+    tags: tuple[TagCount, ...]
+
+    def context(self) -> JSON:
+        return {"title": "Tags", "tags": self.tags}
+
+    def to_json(self, page: str) -> JSON:
+        return {"tags": [t.to_json(page) for t in self.tags]}
+
+
+@dataclass(frozen=True)
+class HomeView:
+    title: str
+    counts: Mapping[str, int]  # roles, skills
+    total: int
+    tag_count: int
+    top_tags: tuple[TagCount, ...]
+    recent: tuple[EntrySummary, ...]
+    catalog: str
+    agent_skills: str
+    maintainers: str
+
+    def context(self) -> JSON:
+        return {
+            "title": self.title,
+            "counts": self.counts,
+            "total": self.total,
+            "tag_count": self.tag_count,
+            "top_tags": self.top_tags,
+            "recent": self.recent,
+        }
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "title": self.title,
+            "counts": dict(self.counts),
+            "tags": [t.to_json(page) for t in self.top_tags],
+            "recent": [i.to_json(page) for i in self.recent],
+            "catalog": relative(page, self.catalog),
+            "agent_skills": relative(page, self.agent_skills),
+            "maintainers": relative(page, self.maintainers),
+        }
+
+
+@dataclass(frozen=True)
+class CollisionRow:
+    """Two entries an agent may confuse, with a hint for the maintainer."""
+
+    a: EntryRef
+    b: EntryRef
+    distance: float
+    shared_words: tuple[str, ...]
+    suggestion: str
+
+    def to_json(self, page: str) -> JSON:
+        def side(ref: EntryRef) -> JSON:
+            return {"type": ref.type, "name": ref.name, "path": relative(page, ref.path)}
+
+        return {
+            "a": side(self.a),
+            "b": side(self.b),
+            "distance": self.distance,
+            "shared_words": list(self.shared_words),
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass(frozen=True)
+class MaintainersView:
+    intro: str
+    max_distance: float
+    pairs: tuple[CollisionRow, ...]
+
+    def context(self) -> JSON:
+        return {"title": "For maintainers", "intro": self.intro, "pairs": self.pairs}
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "max_distance": self.max_distance,
+            "collisions": [p.to_json(page) for p in self.pairs],
+        }
+
+
+@dataclass(frozen=True)
+class SearchView:
+    pagefind: str
+    api: str | None
+    catalog: str
+
+    def context(self) -> JSON:
+        return {"title": "Search", "pagefind": self.pagefind}
+
+    def to_json(self, page: str) -> JSON:
+        return {
+            "pagefind": relative(page, self.pagefind),
+            "api": self.api,
+            "catalog": relative(page, self.catalog),
+        }
+
+
+@dataclass(frozen=True)
+class NotFoundView:
+    """The 404 page: served at any depth, so its links are absolute when they can be."""
+
+    home: str
+    home_absolute: str | None
+
+    def context(self) -> JSON:
+        return {"title": "Page not found", "absolute_links": self.home_absolute is not None}
+
+    def to_json(self, page: str) -> JSON:
+        return {"error": "not found", "home": self.home_absolute or relative(page, self.home)}
