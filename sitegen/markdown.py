@@ -169,31 +169,51 @@ class MarkdownRenderer:
     """One configured markdown-it instance; `render` is safe for untrusted text."""
 
     def __init__(self) -> None:
-        md = MarkdownIt(
-            "commonmark",
-            {"html": False, "linkify": False, "typographer": False, "highlight": self._fence},
-        )
-        md.enable(["table", "strikethrough"])
+        md = _markdown_it({"highlight": self._fence})
         md.use(tasklists_plugin)
         md.validateLink = validate_link  # type: ignore[method-assign]
         md.core.ruler.push("sitegen_headings", _headings_rule)
         md.core.ruler.push("sitegen_links", _links_rule)
         self.md = md
+        # For `headings`: the block structure alone, then each heading's own inline text.
+        self._blocks = _markdown_it({})
+        self._blocks.disable(["inline", "text_join"])
+        self._inline = _markdown_it({})
 
     @staticmethod
     def _fence(code: str, lang: str, attrs: str) -> str:
         return highlight_code(code, lang)
 
     def headings(self, text: str) -> tuple[Heading, ...]:
+        """The headings `render` would find, at about half the cost of a full parse.
+
+        Only the blocks are parsed; the inline text of headings alone is parsed after, with
+        the document's link references, so every id is the one the rendered page has.
+        """
         env: dict[str, Any] = {}
-        self.md.parse(text, env)
-        return tuple(env.get("sitegen_headings", ()))
+        tokens = self._blocks.parse(text, env)
+        references = env.get("references", {})
+
+        def text_of(inline: Token) -> str:
+            parsed = self._inline.parseInline(inline.content, {"references": references})
+            return _inline_text(parsed[0]) if parsed else ""
+
+        return tuple(_collect_headings(tokens, text_of))
 
     def render(self, text: str, links: LinkContext | None = None) -> Rendered:
         env: dict[str, Any] = {"sitegen_links": links}
         tokens = self.md.parse(text, env)
         html = self.md.renderer.render(tokens, self.md.options, env)
         return Rendered(html, tuple(env.get("sitegen_headings", ())))
+
+
+def _markdown_it(options: dict[str, Any]) -> MarkdownIt:
+    """CommonMark with tables and strikethrough; raw HTML is text."""
+    md = MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False, **options}
+    )
+    md.enable(["table", "strikethrough"])
+    return md
 
 
 # -- core rules ------------------------------------------------------------------------
@@ -223,24 +243,32 @@ def _inline_text(token: Token) -> str:
     ).strip()
 
 
-def _headings_rule(state: StateCore) -> None:
+def _collect_headings(tokens: list[Token], text_of: Callable[[Token], str]) -> list[Heading]:
+    """Every heading with a unique GitHub-style id; sets the id on its token."""
     slugs: set[str] = set()
     found: list[Heading] = []
-    tokens = state.tokens
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
-        text = _inline_text(tokens[index + 1])
+        text = text_of(tokens[index + 1])
         base = slugify(text) or "section"
         if base.startswith(RESERVED_ID_PREFIX):
             base = "h-" + base
         slug = unique_slug(base, slugs)
         slugs.add(slug)
         token.attrSet("id", slug)
-        level = int(token.tag[1])
-        found.append(Heading(level, slug, text))
+        found.append(Heading(int(token.tag[1]), slug, text))
+    return found
+
+
+def _headings_rule(state: StateCore) -> None:
+    tokens = state.tokens
+    found = _collect_headings(tokens, _inline_text)
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
         # Demote one level: the page's own <h1> is the entry name.
-        demoted = f"h{min(level + 1, 6)}"
+        demoted = f"h{min(int(token.tag[1]) + 1, 6)}"
         token.tag = demoted
         if index + 2 < len(tokens) and tokens[index + 2].type == "heading_close":
             tokens[index + 2].tag = demoted
