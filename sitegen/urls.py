@@ -187,9 +187,6 @@ class SiteUrls:
 
     # -- data files -------------------------------------------------------------------
 
-    def twin(self, page: str) -> str:
-        return twin(page)
-
     def catalog(self) -> str:
         return "catalog.json"
 
@@ -208,9 +205,6 @@ class SiteUrls:
     def asset(self, name: str) -> str:
         return f"static/{name}"
 
-    def pagefind_dir(self) -> str:
-        return "pagefind"
-
     def pagefind_script(self) -> str:
         return "pagefind/pagefind.js"
 
@@ -221,7 +215,3 @@ class SiteUrls:
         if self.base_url is None:
             return None
         return self.base_url + quote(pretty(path), safe="/._-~")
-
-    @staticmethod
-    def relative(from_page: str, to_path: str) -> str:
-        return relative(from_page, to_path)
