@@ -138,3 +138,33 @@ class CountingEmbedder:
             raise EmbedderError("embedding failed (injected)")
         self.texts.extend(texts)
         return self.inner.embed(texts)
+
+
+# -- built sites (see tests/site/helpers.py) -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """The example library built once per session; tests must not change it."""
+    from tests.site.helpers import example_site
+
+    return example_site(tmp_path_factory, embedder)
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """The hostile corpus built once per session; tests must not change it."""
+    from tests.site.helpers import hostile_site
+
+    return hostile_site(tmp_path_factory, embedder)
+
+
+@pytest.fixture()
+def own_site(tmp_path: Path, site, embedder):
+    """A private copy of the example library (index included) with its own built site."""
+    from tests.site.helpers import BuiltSite, build
+
+    library = tmp_path / "library"
+    shutil.copytree(site.library, library)
+    out = tmp_path / "site"
+    return BuiltSite(library, out, build(library, out, embedder))

@@ -1,7 +1,6 @@
 """The built site in a real browser: Debian's chromium driven by Playwright.
 
-Skipped (with the reason shown) only when /usr/bin/chromium is absent; CI installs it.
-"""
+Skipped (with the reason shown) only when /usr/bin/chromium is absent; CI installs it."""
 
 from __future__ import annotations
 
@@ -19,31 +18,21 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from sitegen.library import Library
-from tests.site_helpers import (
+from tests.site.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     BuiltSite,
     browser,
     build,
-    example_site,
-    hostile_site,
     html_pages,
     parse,
+    search,
     serve,
+    watched,
 )
 
 pytestmark = browser
 PWNED = re.compile(r"__pwned|alert\(")
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
-    return example_site(tmp_path_factory, embedder)
-
-
-@pytest.fixture(scope="session")
-def hostile(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
-    return hostile_site(tmp_path_factory, embedder)
 
 
 @pytest.fixture(scope="module")
@@ -54,69 +43,6 @@ def chromium() -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
-
-
-class Watched:
-    """A page with everything worth asserting on: console errors, failed requests, dialogs."""
-
-    def __init__(self, context: Any, allowed_origin: str = "http://127.0.0.1") -> None:
-        self.context = context
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.foreign: list[str] = []
-        self.requests: list[str] = []
-        self.bad_responses: list[str] = []
-        self.allowed_origin = allowed_origin
-
-        def route(route: Any) -> None:
-            url = route.request.url
-            if url.startswith((allowed_origin, "file://", "data:")):
-                route.continue_()
-            else:
-                self.foreign.append(url)
-                route.abort()
-
-        context.route("**/*", route)
-        self.page = context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on(
-            "response",
-            lambda r: r.status >= 400 and self.bad_responses.append(f"{r.status} {r.url}"),
-        )
-
-        def dialog(d: Any) -> None:
-            self.dialogs.append(d.message)
-            d.dismiss()
-
-        self.page.on("dialog", dialog)
-
-    def clean(self) -> bool:
-        return not (self.errors or self.dialogs or self.foreign or self.bad_responses)
-
-    def report(self) -> str:
-        return (
-            f"errors={self.errors} dialogs={self.dialogs} foreign={self.foreign} "
-            f"bad={self.bad_responses}"
-        )
-
-
-@contextlib.contextmanager
-def watched(chromium: Any, **options: Any) -> Iterator[Watched]:
-    context = chromium.new_context(**options)
-    try:
-        yield Watched(context)
-    finally:
-        context.close()
-
-
-def search(page: Any, text: str) -> None:
-    page.locator("#sg-q").fill("")
-    page.locator("#sg-q").press_sequentially(text, delay=20)
-
-
-# -- the example site --------------------------------------------------------------------------
 
 
 def test_pages_load_without_console_errors(chromium: Any, site: BuiltSite) -> None:
@@ -278,9 +204,6 @@ def test_first_search_transfer_is_small(chromium: Any, site: BuiltSite) -> None:
         assert sum(sizes) < 300_000, sizes
 
 
-# -- semantic results from a server -------------------------------------------------------------
-
-
 @contextlib.contextmanager
 def sitegen_server(library: Path, embedder: Any, site_dir: Path) -> Iterator[str]:
     """The real `sitegen serve` app on 127.0.0.1 (it announces its API by header)."""
@@ -314,10 +237,7 @@ def test_semantic_matches_from_the_server(
         build(site.library, out, embedder, api_url="api/match")
     else:
         out = site.out
-    with (
-        sitegen_server(site.library, embedder, out) as base,
-        watched(chromium) as w,
-    ):
+    with sitegen_server(site.library, embedder, out) as base, watched(chromium) as w:
         page = w.page
         page.goto(base + "search/index.html")
         # A query that shares no content word with the entry it must find.
@@ -342,9 +262,6 @@ def test_semantic_matches_from_the_server(
         href = page.locator("#sg-semantic-results li h3 a").first.get_attribute("href")
         assert href and href.startswith(base) and href.endswith("/index.html")
         assert w.clean(), w.report()
-
-
-# -- untrusted content ---------------------------------------------------------------------------
 
 
 def test_hostile_pages_contain_no_markup_of_theirs(hostile: BuiltSite) -> None:

@@ -1,7 +1,7 @@
-"""Shared helpers for the site tests: built sites (cached per session), a tiny HTTP server.
+"""Shared helpers for the site tests: built sites, reading the output, serving it, a browser.
 
-Fixtures that several test modules share cannot live outside conftest.py, so the expensive
-part (building a site) is cached here at module level and each module wraps it in a fixture.
+Built sites are cached here per session (tests must not change them); the fixtures that wrap
+them (`site`, `hostile`, `own_site`) live in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import json
 import os
 import shutil
 import socketserver
@@ -21,14 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from sitegen.build import BuildResult, build_site
+from sitegen.cli import cli
 from sitegen.library import Library
 from sitegen.site import SiteOptions
 from tests.conftest import EXAMPLE_LIBRARY
 
-ROOT = Path(__file__).resolve().parent.parent
-HOSTILE_LIBRARY = Path(__file__).resolve().parent / "hostile_library"
+TESTS = Path(__file__).resolve().parents[1]
+HOSTILE_LIBRARY = TESTS / "hostile_library"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,6 +115,24 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Bui
 
 
 # -- reading the output -------------------------------------------------------------------------
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def entries_of(library: Path) -> list[tuple[str, str]]:
+    return sorted(
+        (kind, folder.name)
+        for kind in ("roles", "skills")
+        for folder in (library / kind).iterdir()
+        if folder.is_dir()
+    )
 
 
 def tree_state(root: Path) -> dict[str, tuple[str, int, int]]:
@@ -202,3 +223,66 @@ def serve(root: Path, prefix: str = "/", headers: Mapping[str, str] | None = Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- a browser ----------------------------------------------------------------------------------
+
+
+class Watched:
+    """A page with everything worth asserting on: console errors, failed requests, dialogs."""
+
+    def __init__(self, context: Any, allowed_origin: str = "http://127.0.0.1") -> None:
+        self.context = context
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.foreign: list[str] = []
+        self.requests: list[str] = []
+        self.bad_responses: list[str] = []
+        self.allowed_origin = allowed_origin
+
+        def route(route: Any) -> None:
+            url = route.request.url
+            if url.startswith((allowed_origin, "file://", "data:")):
+                route.continue_()
+            else:
+                self.foreign.append(url)
+                route.abort()
+
+        context.route("**/*", route)
+        self.page = context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.bad_responses.append(f"{r.status} {r.url}"),
+        )
+
+        def dialog(d: Any) -> None:
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", dialog)
+
+    def clean(self) -> bool:
+        return not (self.errors or self.dialogs or self.foreign or self.bad_responses)
+
+    def report(self) -> str:
+        return (
+            f"errors={self.errors} dialogs={self.dialogs} foreign={self.foreign} "
+            f"bad={self.bad_responses}"
+        )
+
+
+@contextlib.contextmanager
+def watched(chromium: Any, **options: Any) -> Iterator[Watched]:
+    context = chromium.new_context(**options)
+    try:
+        yield Watched(context)
+    finally:
+        context.close()
+
+
+def search(page: Any, text: str) -> None:
+    page.locator("#sg-q").fill("")
+    page.locator("#sg-q").press_sequentially(text, delay=20)

@@ -1,0 +1,27 @@
+"""The static search index (Pagefind bundle) and when it is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.site.helpers import BuiltSite, build, tree_state
+
+
+def test_search_bundle_is_kept_when_searchable_text_did_not_change(
+    own_site: BuiltSite, embedder: Any
+) -> None:
+    before = tree_state(own_site.out)
+    script = own_site.library / "skills" / "terraform-plan-reviewer" / "scripts" / "check_plan.py"
+    script.write_text(script.read_text() + "\n# a comment changes the archive, not the search\n")
+    build(own_site.library, own_site.out, embedder)
+    after = tree_state(own_site.out)
+    bundle = [p for p in before if p.startswith("pagefind/")]
+    assert bundle and all(before[p] == after[p] for p in bundle)
+    zip_path = "skills/terraform-plan-reviewer/terraform-plan-reviewer.zip"
+    assert before[zip_path][0] != after[zip_path][0]
+    # A new heading is searchable: the bundle is rebuilt.
+    skill = script.parent.parent / "SKILL.md"
+    skill.write_text(skill.read_text() + "\n## Quokka handling\n")
+    build(own_site.library, own_site.out, embedder)
+    rebuilt = tree_state(own_site.out)
+    assert any(rebuilt.get(p) != after[p] for p in bundle) or set(rebuilt) != set(after)

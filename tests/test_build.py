@@ -1,0 +1,101 @@
+"""`sitegen build` as one transaction: failures leave the site and index as they were."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import EXAMPLE_LIBRARY
+from tests.site.helpers import BuiltSite, read_json, run, tree_state
+
+
+def test_template_error_leaves_previous_site_intact(tmp_path: Path, own_site: BuiltSite) -> None:
+    before = tree_state(own_site.out)
+    index_before = tree_state(own_site.library / "index")
+    theme = tmp_path / "broken-theme"
+    theme.mkdir()
+    (theme / "entry.html").write_text(
+        '{% extends "base.html" %}{% block content %}{{ entry.no_such_field.oops }}{% endblock %}'
+    )
+    skill = own_site.library / "skills" / "csv-data-cleaner" / "SKILL.md"
+    skill.write_text(skill.read_text() + "\nA change that the index will pick up.\n")
+    code, out, err = run(
+        "build", str(own_site.library), "--out", str(own_site.out), "--templates", str(theme)
+    )
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "entry.html" in lines[-1]
+    assert "Traceback" not in err
+    assert tree_state(own_site.out) == before
+    # The index step had rewritten the index for the changed entry; the failed build put it back.
+    assert tree_state(own_site.library / "index") == index_before
+    assert not list(own_site.out.parent.glob(".site.sitegen-*"))
+
+
+def test_strict_problem_fails_without_touching_the_site(own_site: BuiltSite) -> None:
+    before = tree_state(own_site.out)
+    lonely = own_site.library / "skills" / "lonely"
+    lonely.mkdir()
+    (lonely / "SKILL.md").write_text("---\nname: lonely\ndescription: No tags. Use when.\n---\n")
+    code, out, err = run("build", str(own_site.library), "--out", str(own_site.out), "--strict")
+    assert code == 1
+    assert "strict mode" in err.strip().splitlines()[-1]
+    assert tree_state(own_site.out) == before
+    # Without --strict the entry with only a warning is published.
+    code, out, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 0, err
+    assert (own_site.out / "skills" / "lonely" / "index.html").is_file()
+
+
+def test_entries_with_errors_are_left_out_and_listed(own_site: BuiltSite) -> None:
+    broken = own_site.library / "skills" / "broken-entry"
+    broken.mkdir()
+    (broken / "SKILL.md").write_text("---\nname: broken-entry\n---\n")
+    code, out, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 0
+    assert "broken-entry/SKILL.md:1: error: description is missing" in err
+    assert "left out with errors" in out
+    assert not (own_site.out / "skills" / "broken-entry").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path, site: BuiltSite) -> None:
+    library = str(site.library)
+    assert run("build", library, "--out", str(tmp_path / "s"), "--base-url", "ftp://x")[0] == 2
+    assert run("build", library, "--out", str(tmp_path / "s"), "--api-url", "/abs/path")[0] == 2
+    assert run("build", library, "--templates", str(tmp_path / "missing"))[0] == 2
+    assert run("build", str(tmp_path / "no-library"), "--out", str(tmp_path / "s"))[0] == 2
+    foreign = tmp_path / "not-a-site"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep me")
+    code, _, err = run("build", library, "--out", str(foreign))
+    assert code == 2 and "not built by sitegen" in err
+    assert (foreign / "precious.txt").read_text() == "keep me"
+    code, _, err = run("build", library, "--out", library)
+    assert code == 2
+
+
+def test_builds_from_an_fsspec_library(tmp_path: Path, embedder: Any) -> None:
+    from tests.conftest import copy_to_memory
+
+    url = copy_to_memory(EXAMPLE_LIBRARY)
+    out = tmp_path / "site"
+    code, stdout, err = run("build", url, "--out", str(out))
+    assert code == 0, err
+    assert (out / "skills" / "terraform-plan-reviewer" / "terraform-plan-reviewer.zip").is_file()
+    assert (out / "index" / "skills.parquet").is_file()
+    twin = read_json(out / "skills" / "terraform-plan-reviewer" / "index.json")
+    assert twin["similar"] and {f["path"] for f in twin["files"]} >= {"SKILL.md"}
+
+
+def test_a_second_concurrent_build_is_refused(own_site: BuiltSite) -> None:
+    lock = own_site.out.parent / ".site.sitegen-lock"
+    lock.write_text(str(os.getppid()))  # a live process that is not this one
+    before = tree_state(own_site.out)
+    code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 1 and "another build" in err
+    assert tree_state(own_site.out) == before
+    lock.write_text("999999999")  # a dead process: its lock is stale and taken over
+    code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
+    assert code == 0, err
+    assert not lock.exists()
