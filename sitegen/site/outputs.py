@@ -42,6 +42,21 @@ class Output:
     group: int = -1  # outputs of one entry share a group, so one worker renders them all
 
 
+@dataclass(frozen=True)
+class OutputSet:
+    """A set of outputs and what a summary counts of it."""
+
+    outputs: tuple[Output, ...]
+
+    @property
+    def paths(self) -> set[str]:
+        return {o.path for o in self.outputs}
+
+    @property
+    def pages(self) -> int:
+        return sum(o.page for o in self.outputs)
+
+
 class View(Protocol):
     """A page's view model: one data, rendered as HTML (context) and as JSON (to_json)."""
 

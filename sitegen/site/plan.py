@@ -14,7 +14,7 @@ from typing import Any
 from sitegen.site.inputs import SiteInput, SiteOptions
 from sitegen.site.manifest import MANIFEST, manifest_bytes
 from sitegen.site.model import SiteModel
-from sitegen.site.outputs import Output, Outputs, without_conflicts
+from sitegen.site.outputs import Output, Outputs, OutputSet, without_conflicts
 from sitegen.site.pages import (
     catalog,
     crawl,
@@ -33,22 +33,13 @@ from sitegen.site.theme import Theme
 
 
 @dataclass(frozen=True)
-class SitePlan:
+class SitePlan(OutputSet):
     """Every output of a build with its key, and what the manifest will keep."""
 
-    outputs: tuple[Output, ...]
     search: SearchPlan
     fingerprint: str
     facts: Mapping[str, Any]
     cache: Mapping[str, Any]
-
-    @property
-    def paths(self) -> set[str]:
-        return {o.path for o in self.outputs}
-
-    @property
-    def pages(self) -> int:
-        return sum(o.page for o in self.outputs)
 
     @property
     def search_pending(self) -> bool:

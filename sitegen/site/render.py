@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sitegen.site.manifest import same_bytes
-from sitegen.site.outputs import Output
+from sitegen.site.outputs import Output, OutputSet
 from sitegen.site.pagefind import run_pagefind
 from sitegen.site.plan import SitePlan
 from sitegen.site.search_index import bundle_outputs
@@ -33,19 +33,12 @@ class Stager(Protocol):
 
 
 @dataclass(frozen=True)
-class RenderResult:
-    outputs: tuple[Output, ...]  # the plan's, and a new search bundle's
+class RenderResult(OutputSet):
+    """What was rendered; `outputs` are the plan's and a new search bundle's."""
+
     manifest: bytes  # the manifest of the site as rendered
     pages_written: int
     files_written: int
-
-    @property
-    def paths(self) -> set[str]:
-        return {o.path for o in self.outputs}
-
-    @property
-    def pages(self) -> int:
-        return sum(o.page for o in self.outputs)
 
 
 class _Writer:
