@@ -52,28 +52,16 @@ def pagefind_version() -> str:
         return "unknown"
 
 
-def _encode(message: Mapping[str, Any]) -> bytes:
+def _encode(message_id: int, payload: Mapping[str, Any]) -> bytes:
+    message = {"message_id": message_id, "payload": payload}
     return base64.b64encode(json.dumps(message).encode("utf-8")) + b","
 
 
 def run_pagefind(docs: Mapping[str, str]) -> dict[str, bytes]:
-    """Index `docs` (site path -> HTML) with Pagefind, in memory; return the bundle's files.
-
-    Talks to `pagefind --service` (the protocol behind Pagefind's Node and Python APIs):
-    one new index, one AddFile per document with its URL, then GetFiles. No temporary files.
-    """
+    """Index `docs` (site path -> HTML) with Pagefind, in memory; return the bundle's files."""
     binary = find_pagefind()
     if binary is None:
         raise SiteError("pagefind binary not found; install it with: pip install 'pagefind[bin]'")
-    requests: list[dict[str, Any]] = [
-        {
-            "message_id": 1,
-            "payload": {
-                "type": "NewIndex",
-                "config": {"keep_index_url": True, "force_language": "en"},
-            },
-        }
-    ]
     try:
         proc = subprocess.Popen(
             [binary, "--service"],
@@ -83,47 +71,18 @@ def run_pagefind(docs: Mapping[str, str]) -> dict[str, bytes]:
         )
     except OSError as exc:
         raise SiteError(f"pagefind could not start: {exc}") from exc
-    assert proc.stdin is not None and proc.stdout is not None
-    reader = _ServiceReader(proc.stdout)
     try:
-        proc.stdin.write(_encode(requests[0]))
-        proc.stdin.flush()
-        index_id = reader.expect(1, "NewIndex")["index_id"]
-        writer_error: list[BaseException] = []
-        paths = sorted(docs)
-
-        def write_all() -> None:
-            try:
-                assert proc.stdin is not None
-                for number, path in enumerate(paths, start=2):
-                    payload = {
-                        "type": "AddFile",
-                        "index_id": index_id,
-                        "url": "/" + path,
-                        "file_path": None,
-                        "file_contents": docs[path],
-                    }
-                    proc.stdin.write(_encode({"message_id": number, "payload": payload}))
-                last = len(paths) + 2
-                get = {"type": "GetFiles", "index_id": index_id}
-                proc.stdin.write(_encode({"message_id": last, "payload": get}))
-                proc.stdin.flush()
-            except BaseException as exc:  # reported by the reading side
-                writer_error.append(exc)
-
-        writer = threading.Thread(target=write_all, daemon=True)
-        writer.start()
-        for number in range(2, len(paths) + 2):
-            reader.expect(number, "IndexedFile")
-        files = reader.expect(len(paths) + 2, "GetFiles")["files"]
-        writer.join()
-        if writer_error:
-            raise SiteError(f"pagefind: {writer_error[0]}")
+        return _bundle(_Service(proc).index(docs))
     finally:
         with contextlib.suppress(OSError):
-            proc.stdin.close()
+            if proc.stdin is not None:
+                proc.stdin.close()
         proc.kill()
         proc.wait()
+
+
+def _bundle(files: list[dict[str, Any]]) -> dict[str, bytes]:
+    """The bundle's files under pagefind/, without Pagefind's UI bundles."""
     out: dict[str, bytes] = {}
     for item in files:
         rel = str(item["path"]).lstrip("/")
@@ -135,16 +94,58 @@ def run_pagefind(docs: Mapping[str, str]) -> dict[str, bytes]:
     return out
 
 
-class _ServiceReader:
-    """Reads the comma-separated base64 JSON responses of `pagefind --service`."""
+class _Service:
+    """One conversation with `pagefind --service`: a new index, its documents, its files.
 
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
+    Documents are written from a thread while replies are read here, so neither side's pipe
+    buffer can fill up and stall the other.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self.stdin = proc.stdin
+        self.stdout = proc.stdout
         self.buffer = b""
+        self.writer_error: BaseException | None = None
 
-    def next(self) -> dict[str, Any]:
+    def index(self, docs: Mapping[str, str]) -> list[dict[str, Any]]:
+        config = {"keep_index_url": True, "force_language": "en"}
+        self.stdin.write(_encode(1, {"type": "NewIndex", "config": config}))
+        self.stdin.flush()
+        index_id = self.expect(1, "NewIndex")["index_id"]
+        paths = sorted(docs)
+        writer = threading.Thread(target=self._send, args=(index_id, paths, docs), daemon=True)
+        writer.start()
+        for number in range(2, len(paths) + 2):
+            self.expect(number, "IndexedFile")
+        files: list[dict[str, Any]] = self.expect(len(paths) + 2, "GetFiles")["files"]
+        writer.join()
+        if self.writer_error is not None:
+            raise SiteError(f"pagefind: {self.writer_error}")
+        return files
+
+    def _send(self, index_id: Any, paths: list[str], docs: Mapping[str, str]) -> None:
+        """Every document (message 2, 3, ...), then GetFiles."""
+        try:
+            for number, path in enumerate(paths, start=2):
+                payload = {
+                    "type": "AddFile",
+                    "index_id": index_id,
+                    "url": "/" + path,
+                    "file_path": None,
+                    "file_contents": docs[path],
+                }
+                self.stdin.write(_encode(number, payload))
+            get = {"type": "GetFiles", "index_id": index_id}
+            self.stdin.write(_encode(len(paths) + 2, get))
+            self.stdin.flush()
+        except BaseException as exc:  # reported by the reading side
+            self.writer_error = exc
+
+    def _next(self) -> dict[str, Any]:
+        """The next reply: base64 JSON, replies separated by commas."""
         while b"," not in self.buffer:
-            chunk = self.stream.read1(1 << 20)
+            chunk = self.stdout.read1(1 << 20)  # type: ignore[attr-defined]
             if not chunk:
                 raise SiteError("pagefind stopped unexpectedly")
             self.buffer += chunk
@@ -153,7 +154,7 @@ class _ServiceReader:
 
     def expect(self, message_id: int, kind: str) -> dict[str, Any]:
         while True:
-            message = self.next()
+            message = self._next()
             payload = message.get("payload") or {}
             if payload.get("type") == "Error":
                 raise SiteError(f"pagefind: {payload.get('message', 'error')}")
