@@ -20,20 +20,16 @@ import numpy as np
 import pytest
 import yaml
 
-from sitegen.embedder import (
-    DIM,
+from sitegen.embedder import DIM, Embedder, EmbedderError, Fingerprint, load_embedder
+from sitegen.model_cache import (
     PACKAGE_WEIGHTS_SHA256,
     QUANTIZATION,
-    Embedder,
-    EmbedderError,
-    Fingerprint,
-    load_embedder,
     package_model_dir,
-    prepare_model,
-    reference_embed,
     verify_package_weights,
 )
+from sitegen.model_prepare import prepare_model
 from sitegen.tuning import recipe_key
+from tests.model_helpers import reference_embed
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_LIBRARY = ROOT / "example_library"
@@ -288,7 +284,7 @@ def test_query_path_never_imports_torch(prepared: Path, cache_dir: Path) -> None
 
 def test_concurrent_prepare_into_fresh_cache(tmp_path: Path, embedder: Embedder) -> None:
     fresh = tmp_path / "fresh-cache"
-    script = "from sitegen.embedder import prepare_model; print(prepare_model())"
+    script = "from sitegen.model_prepare import prepare_model; print(prepare_model())"
     env = _subprocess_env(fresh)
     env["SITEGEN_FINETUNE"] = "0"  # the race is what is tested; skip the minute of tuning
     procs = [
