@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from sitegen.model_cache import (
     read_manifest,
     resolve_cache_dir,
 )
+
+if TYPE_CHECKING:
+    from sitegen.model_prepare import Progress
 
 __all__ = ["DIM", "DEFAULT_BATCH_SIZE", "Embedder", "EmbedderError", "Fingerprint", "load_embedder"]
 
@@ -181,6 +184,7 @@ def load_embedder(
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
 ) -> Embedder:
     """Load the embedder, preparing the int8 ONNX model first if the cache lacks it.
 
@@ -195,6 +199,6 @@ def load_embedder(
         # Imported here, not at the top: preparation pulls in torch, the query path must not.
         from sitegen.model_prepare import prepare_source
 
-        folder = prepare_source(source, cache_root)
+        folder = prepare_source(source, cache_root, progress)
     read_manifest(folder, source.fingerprint)
     return open_prepared(folder, source.fingerprint, batch_size)

@@ -70,6 +70,10 @@ _CALIBRATION_TEXTS = (
 class Progress(Protocol):
     """Where preparation reports its steps (a terminal bar, CI log lines, or nothing)."""
 
+    def preparing(self, folder: Path) -> None: ...
+
+    def prepared(self, folder: Path, seconds: float) -> None: ...
+
     def begin(self, step: str, total: int | None) -> None: ...
 
     def advance(self, done: int) -> None: ...
@@ -79,6 +83,12 @@ class Progress(Protocol):
 
 class Silent:
     """A Progress that shows nothing (library callers, tests)."""
+
+    def preparing(self, folder: Path) -> None:
+        pass
+
+    def prepared(self, folder: Path, seconds: float) -> None:
+        pass
 
     def begin(self, step: str, total: int | None) -> None:
         pass
@@ -141,8 +151,12 @@ def prepare_model(
 def prepare_source(source: ModelSource, cache_root: Path, progress: Progress | None = None) -> Path:
     """Build the prepared folder for an inspected source and install it in the cache."""
     target = prepared_dir(cache_root, source.fingerprint)
+    shown = progress or Silent()
+    shown.preparing(target)
+    start = time.perf_counter()
     with building(target) as tmp:
-        _build(_Work(source, tmp, progress or Silent()))
+        _build(_Work(source, tmp, shown))
+    shown.prepared(target, time.perf_counter() - start)
     return target
 
 
@@ -170,7 +184,8 @@ def _build(work: _Work) -> None:
     shutil.copyfile(work.source.model_dir / TOKENIZER_FILE, work.out_dir / TOKENIZER_FILE)
     with work.step("verify"):
         _verify(work)
-    _write_manifest(work)
+    with work.step("manifest"):
+        _write_manifest(work)
 
 
 # --- steps -----------------------------------------------------------------------------------
