@@ -40,6 +40,12 @@ TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
 FP32_DIR = "fp32"  # the fine-tuned fp32 weights, when the model was tuned
 HASH_CACHE_FILE = "weights-sha256.json"
+TAXONOMY_DATA = "kw_all.jsonl.gz"  # Persona's keyword taxonomy, shipped in sitegen/data
+TAXONOMY_VECTORS_FILE = "taxonomy.npy"  # its keywords embedded with the prepared model
+TAXONOMY_KEYWORDS_FILE = "taxonomy.json"
+# What querying and tagging need from a prepared folder; the manifest lists each with its
+# size and sha256 (the fine-tuned fp32 weights stay behind: only preparation uses them).
+QUERY_FILES = (MODEL_FILE, TOKENIZER_FILE, TAXONOMY_VECTORS_FILE, TAXONOMY_KEYWORDS_FILE)
 # Stale temporary build folders (from killed processes) older than this are removed.
 _STALE_TMP_SECONDS = 3600.0
 
@@ -57,13 +63,15 @@ class Fingerprint:
     max_seq_length: int
     pooling: str
     tuning: str = ""  # the fine-tune recipe key (sitegen.tuning), or "" for plain weights
+    taxonomy: str = ""  # the embedded keyword taxonomy (taxonomy_key()), or "" for none
 
     def as_string(self) -> str:
         """Stable, compact form stored in the search index and compared on query."""
         tuned = f"|tuned:{self.tuning}" if self.tuning else ""
+        keywords = f"|{self.taxonomy}" if self.taxonomy else ""
         return (
             f"sha256:{self.weights_sha256[:16]}|{self.quantization}"
-            f"|seq{self.max_seq_length}|{self.pooling}{tuned}"
+            f"|seq{self.max_seq_length}|{self.pooling}{tuned}{keywords}"
         )
 
 
@@ -274,6 +282,7 @@ def inspect_source(model_path: str | os.PathLike[str] | None, cache_root: Path) 
         max_seq_length=max_seq_length,
         pooling=POOLING,
         tuning=recipe_key() if is_package and tuning_enabled() else "",
+        taxonomy=taxonomy_key(),
     )
     return ModelSource(model_dir, weights, fingerprint, is_package)
 
@@ -284,8 +293,9 @@ def inspect_source(model_path: str | os.PathLike[str] | None, cache_root: Path) 
 def prepared_dir(cache_root: Path, fingerprint: Fingerprint) -> Path:
     """The cache folder of a fingerprint's prepared model (it may not exist yet)."""
     fp = fingerprint
-    name = f"{fp.weights_sha256[:16]}-{fp.quantization}-seq{fp.max_seq_length}"
-    return cache_root / "models" / (f"{name}-{fp.tuning}" if fp.tuning else name)
+    parts = [fp.weights_sha256[:16], fp.quantization, f"seq{fp.max_seq_length}"]
+    parts += [part for part in (fp.tuning, fp.taxonomy) if part]
+    return cache_root / "models" / "-".join(parts)
 
 
 def corrupt(folder: Path, why: str) -> EmbedderError:
@@ -304,15 +314,25 @@ def read_manifest(folder: Path, fingerprint: Fingerprint) -> dict[str, Any]:
         raise corrupt(folder, f"bad {MANIFEST_FILE}: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("fingerprint") != fingerprint.as_string():
         raise corrupt(folder, "manifest fingerprint does not match the weights")
-    try:
-        size = (folder / MODEL_FILE).stat().st_size
-    except OSError:
-        raise corrupt(folder, f"{MODEL_FILE} missing") from None
-    if size != manifest.get("model_bytes"):
-        raise corrupt(
-            folder, f"{MODEL_FILE} is {size} bytes, manifest says {manifest.get('model_bytes')}"
-        )
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != set(QUERY_FILES):
+        raise corrupt(folder, f"{MANIFEST_FILE} does not list {', '.join(QUERY_FILES)}")
+    for name, expected in files.items():
+        try:
+            size = (folder / name).stat().st_size
+        except OSError:
+            raise corrupt(folder, f"{name} missing") from None
+        if not isinstance(expected, dict) or size != expected.get("bytes"):
+            raise corrupt(folder, f"{name} is {size} bytes, {MANIFEST_FILE} says otherwise")
     return manifest
+
+
+def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of each query-time file, as the manifest records them."""
+    return {
+        name: {"bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+        for name in QUERY_FILES
+    }
 
 
 def _cleanup_stale_tmp(models_root: Path) -> None:
@@ -356,3 +376,8 @@ def building(target: Path) -> Iterator[Path]:
 def data_file(name: str) -> bytes:
     """A file shipped in ``sitegen/data`` (training triplets, the keyword taxonomy)."""
     return resources.files("sitegen.data").joinpath(name).read_bytes()
+
+
+def taxonomy_key() -> str:
+    """Names the shipped taxonomy by content, for the fingerprint and the cache folder."""
+    return "kw-" + hashlib.sha256(data_file(TAXONOMY_DATA)).hexdigest()[:12]

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sitegen.embedder import INPUT_NAMES, OUTPUT_NAME, open_prepared
+from sitegen.embedder import INPUT_NAMES, OUTPUT_NAME, Embedder, open_prepared
 from sitegen.model_cache import (
     DIM,
     FP32_DIR,
@@ -34,6 +34,7 @@ from sitegen.model_cache import (
     EmbedderError,
     ModelSource,
     building,
+    file_entries,
     inspect_source,
     prepared_dir,
     resolve_cache_dir,
@@ -115,6 +116,7 @@ class _Work:
     peaks: dict[str, Any] = field(default_factory=dict)
     ffn: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    prepared: Embedder | None = None
 
     @contextlib.contextmanager
     def step(self, name: str, total: int | None = None) -> Iterator[None]:
@@ -184,6 +186,8 @@ def _build(work: _Work) -> None:
     shutil.copyfile(work.source.model_dir / TOKENIZER_FILE, work.out_dir / TOKENIZER_FILE)
     with work.step("verify"):
         _verify(work)
+    with work.step("taxonomy"):
+        _embed_taxonomy(work)
     with work.step("manifest"):
         _write_manifest(work)
 
@@ -368,7 +372,7 @@ def _quantize(fused_path: Path, model_file: Path) -> None:
 
 def _verify(work: _Work) -> None:
     """The int8 model must agree with the fp32 torch reference before it is cached."""
-    prepared = open_prepared(work.out_dir, work.source.fingerprint)
+    work.prepared = prepared = open_prepared(work.out_dir, work.source.fingerprint)
     cosines = np.sum(prepared.embed(list(_CALIBRATION_TEXTS)) * work.reference, axis=1)
     if float(cosines.mean()) < _MIN_PREPARED_MEAN_COSINE:
         raise EmbedderError(
@@ -377,6 +381,17 @@ def _verify(work: _Work) -> None:
         )
     work.report["calibration_cosine_mean"] = round(float(cosines.mean()), 6)
     work.report["calibration_cosine_min"] = round(float(cosines.min()), 6)
+
+
+def _embed_taxonomy(work: _Work) -> None:
+    """Persona's keywords embedded with the model just made: derived tags compare with these."""
+    from sitegen.taxonomy import read_keywords, write_taxonomy
+
+    prepared = work.prepared or open_prepared(work.out_dir, work.source.fingerprint)
+    keywords = read_keywords()
+    vectors = prepared.embed([k.context for k in keywords])
+    write_taxonomy(work.out_dir, keywords, vectors)
+    work.report["taxonomy_keywords"] = len(keywords)
 
 
 def _write_manifest(work: _Work) -> None:
@@ -396,7 +411,9 @@ def _write_manifest(work: _Work) -> None:
         "dim": DIM,
         "source": str(work.source.model_dir.resolve()),
         "source_is_package": work.source.is_package,
-        "model_bytes": (work.out_dir / MODEL_FILE).stat().st_size,
+        "files": file_entries(work.out_dir),
+        "taxonomy": fp.taxonomy,
+        "taxonomy_keywords": work.report["taxonomy_keywords"],
         "calibration_cosine_mean": work.report["calibration_cosine_mean"],
         "calibration_cosine_min": work.report["calibration_cosine_min"],
         "smoothed_linears": work.report["smoothed_linears"],

@@ -7,6 +7,7 @@ caller shares one on purpose). No mocks: every test runs the real weights.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -24,6 +25,8 @@ from sitegen.embedder import DIM, Embedder, EmbedderError, Fingerprint, load_emb
 from sitegen.model_cache import (
     PACKAGE_WEIGHTS_SHA256,
     QUANTIZATION,
+    TAXONOMY_DATA,
+    data_file,
     package_model_dir,
 )
 from sitegen.model_prepare import prepare_model
@@ -163,13 +166,22 @@ def test_token_count_is_untruncated(embedder: Embedder) -> None:
 
 def test_fingerprint(embedder: Embedder) -> None:
     fp = embedder.fingerprint
-    assert fp == Fingerprint(PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2", recipe_key())
-    assert fp.as_string() == (
-        f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2|tuned:{recipe_key()}"
+    taxonomy = "kw-" + hashlib.sha256(data_file(TAXONOMY_DATA)).hexdigest()[:12]
+    assert fp == Fingerprint(
+        PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2", recipe_key(), taxonomy
     )
+    assert fp.as_string() == (
+        f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2"
+        f"|tuned:{recipe_key()}|{taxonomy}"
+    )
+    assert embedder.model_dir.name.endswith(f"-{recipe_key()}-{taxonomy}")
     manifest = json.loads((embedder.model_dir / "manifest.json").read_text())
     assert manifest["fingerprint"] == fp.as_string()
     assert manifest["calibration_cosine_mean"] >= 0.99
+    for name, entry in manifest["files"].items():  # every query-time file, hashed
+        assert (
+            entry["sha256"] == hashlib.sha256((embedder.model_dir / name).read_bytes()).hexdigest()
+        )
 
 
 def test_query_path_never_imports_torch(prepared: Path, cache_dir: Path) -> None:
