@@ -14,7 +14,17 @@ from sitegen.model_cache import package_model_dir
 from sitegen.progress import StepPrinter
 from tests.model_helpers import DESCRIPTIONS, reference_embed, subprocess_env
 
-STEPS = ("load", "calibrate", "smooth", "export", "fuse", "quantize", "verify", "manifest")
+STEPS = (
+    "load",
+    "calibrate",
+    "smooth",
+    "export",
+    "fuse",
+    "quantize",
+    "verify",
+    "taxonomy",
+    "manifest",
+)
 
 
 def test_concurrent_prepare_into_fresh_cache(tmp_path: Path, embedder: Embedder) -> None:
