@@ -8,10 +8,12 @@ import sys
 from benchmarks import (
     bench_index,
     bench_mcp,
+    bench_prepare,
     bench_quality,
     bench_read,
     bench_server,
     bench_site,
+    bench_tags,
 )
 
 SUITES = {
@@ -21,6 +23,8 @@ SUITES = {
     "quality": bench_quality.run,
     "server": bench_server.run,
     "mcp": bench_mcp.run,
+    "prepare": bench_prepare.run,
+    "tags": bench_tags.run,
 }
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sitegen.embedder import Embedder, load_embedder, package_model_dir
+from sitegen.embedder import Embedder, load_embedder
+from sitegen.model_cache import package_model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONA = ROOT.parent / "shared" / "data" / "persona"

@@ -190,11 +190,32 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _load_embedder(model: str | None) -> Embedder:
+    from sitegen.progress import StepPrinter
+
     try:
-        return load_embedder(model)
+        return load_embedder(model, progress=StepPrinter())
     except EmbedderError as exc:
         _fail(str(exc))
         raise  # unreachable; keeps type checkers honest
+
+
+@cli.command()
+@MODEL_OPTION
+def prepare(model: str | None) -> None:
+    """Prepare the query model once (fine-tune, int8 export); print its cache folder.
+
+    Every command that embeds does this on first use; run it on its own so CI can cache the
+    folder ($SITEGEN_CACHE_DIR) and later steps start at once.
+    """
+    from sitegen.model_prepare import prepare_model
+    from sitegen.progress import StepPrinter
+
+    try:
+        folder = prepare_model(model, progress=StepPrinter())
+    except EmbedderError as exc:
+        _fail(str(exc))
+        return
+    click.echo(str(folder))
 
 
 @cli.command()

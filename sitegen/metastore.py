@@ -26,9 +26,12 @@ import duckdb
 import fsspec
 import numpy as np
 
-KINDS = ("roles", "skills")
+from sitegen.library import KINDS as _KINDS
+from sitegen.model_cache import DIM
+
+KINDS: tuple[str, ...] = _KINDS  # defined in library; plain strings in the store's API
+
 SCHEMA_VERSION = "1"
-DIM = 384
 META_SCHEMA = "sitegen.schema"
 META_FINGERPRINT = "sitegen.fingerprint"
 META_BUILD = "sitegen.build"

@@ -7,6 +7,7 @@ caller shares one on purpose). No mocks: every test runs the real weights.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -20,94 +21,20 @@ import numpy as np
 import pytest
 import yaml
 
-from sitegen.embedder import (
-    DIM,
+from sitegen.embedder import DIM, Embedder, EmbedderError, Fingerprint, load_embedder
+from sitegen.model_cache import (
     PACKAGE_WEIGHTS_SHA256,
     QUANTIZATION,
-    Embedder,
-    EmbedderError,
-    Fingerprint,
-    load_embedder,
+    TAXONOMY_DATA,
+    data_file,
     package_model_dir,
-    prepare_model,
-    reference_embed,
-    verify_package_weights,
 )
+from sitegen.model_prepare import prepare_model
 from sitegen.tuning import recipe_key
+from tests.model_helpers import DESCRIPTIONS, reference_embed, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_LIBRARY = ROOT / "example_library"
-
-DESCRIPTIONS = [
-    "Reviews pull requests for correctness, readability and security issues, and leaves "
-    "concrete suggestions. Use when a change touches authentication or payment code.",
-    "Writes unit and integration tests for Python services using pytest fixtures and "
-    "property-based testing. Not for load testing.",
-    "Designs PostgreSQL schemas with indexes, constraints and safe online migrations for "
-    "tables with hundreds of millions of rows.",
-    "Triages incoming bug reports: reproduces them, labels severity, finds duplicates and "
-    "assigns an owner.",
-    "Drafts release notes from merged pull requests and conventional commit messages, "
-    "grouping changes into features, fixes and breaking changes.",
-    "Profiles slow HTTP endpoints with flame graphs, query plans and tracing spans, then "
-    "proposes the cheapest fix first.",
-    "Translates product requirements into user stories with acceptance criteria and "
-    "open questions for the product owner.",
-    "Audits Terraform modules for drift, overly broad IAM policies and missing tags before "
-    "they are applied.",
-    "Builds nightly data pipelines that load CSV and Parquet files into the warehouse, "
-    "monitors failures and backfills missing partitions.",
-    "Writes technical documentation: tutorials, how-to guides and API reference pages that "
-    "follow the team's style guide.",
-    "Refactors legacy JavaScript into typed TypeScript modules without changing behaviour.",
-    "Incident commander: coordinates responders during an outage, keeps a timeline, "
-    "communicates status to stakeholders and runs the postmortem.",
-    "Prepares customer support replies that are accurate and polite and link the right help "
-    "article; escalates refunds above the agent's limit.",
-    "Plans sprint backlogs by estimating effort, ordering stories by value and flagging "
-    "dependencies between teams.",
-    "Designs REST and GraphQL APIs with versioning, pagination and consistent error formats.",
-    "Tunes machine learning models with hyperparameter sweeps and compares validation "
-    "metrics across runs.",
-    "Reviews commercial contracts for liability caps, auto-renewal terms and data "
-    "processing obligations. Not legal advice.",
-    "Writes marketing copy for landing pages, newsletters and product launch announcements.",
-    "Configures CI pipelines that lint, test, build containers and publish artifacts.",
-    "Analyses sales data to find trends, churn risks and upsell opportunities by region.",
-    "Builds accessible UI components that meet WCAG contrast, focus order and keyboard "
-    "navigation requirements.",
-    "Summarises research papers into one-page briefs covering methods, results and limitations.",
-    "Manages Kubernetes deployments: rollouts, autoscaling, resource requests and limits.",
-    "Hardens Linux servers by patching packages, closing unused ports and enforcing SSH key "
-    "authentication.",
-    "Localises application strings into French, German and Japanese while keeping "
-    "placeholders and plural rules intact.",
-    "Onboards new engineers with a checklist of accounts, repositories, docs and a first "
-    "starter task.",
-    "Reconciles monthly invoices against purchase orders and flags mismatched amounts or "
-    "missing approvals.",
-    "Plans database backups with point-in-time recovery and schedules regular restore drills.",
-    "Writes SQL reports that aggregate events by day, cohort and acquisition channel.",
-    "Reviews mobile app builds for crashes, battery drain and app store guideline compliance.",
-    "Data privacy officer: maps personal data flows, answers GDPR subject access requests "
-    "and reviews vendors for compliance.",
-    "Scans repositories for leaked secrets such as API keys and private keys, and opens "
-    "rotation tickets.",
-    "Finds anomalies in application logs: error bursts, new exception types and latency "
-    "spikes after a deploy.",
-    "UX researcher who plans usability studies, recruits participants, runs interviews and "
-    "turns findings into prioritised recommendations.",
-    "Lints Kubernetes manifests for missing probes, privileged containers and unpinned image tags.",
-    "Summarises meeting notes into decisions, action items with owners, and open questions.",
-    "Extracts line items, totals and due dates from PDF invoices into structured JSON.",
-    "Optimises slow SQL queries by reading EXPLAIN output, adding indexes and rewriting "
-    "correlated subqueries.",
-    "Site reliability engineer: defines SLOs, tunes alerts to cut pager noise and automates toil.",
-    "Hardens Dockerfiles: pins base images, drops root, removes build tools from the final stage.",
-    "Cleans messy CSV exports: fixes encodings, normalises dates and removes duplicate rows.",
-    "Triage dependency vulnerability alerts: checks reachability, severity and whether an "
-    "upgrade path exists.",
-]
 
 
 def _library_descriptions() -> list[str]:
@@ -162,14 +89,6 @@ def model_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("custom") / "all-MiniLM-L6-v2"
     shutil.copytree(package_model_dir(), target)
     return target
-
-
-def _subprocess_env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["SITEGEN_CACHE_DIR"] = str(cache)
-    env.pop("SITEGEN_MODEL", None)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def test_shape_dtype_and_unit_norm(embedder: Embedder) -> None:
@@ -247,13 +166,22 @@ def test_token_count_is_untruncated(embedder: Embedder) -> None:
 
 def test_fingerprint(embedder: Embedder) -> None:
     fp = embedder.fingerprint
-    assert fp == Fingerprint(PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2", recipe_key())
-    assert fp.as_string() == (
-        f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2|tuned:{recipe_key()}"
+    taxonomy = "kw-" + hashlib.sha256(data_file(TAXONOMY_DATA)).hexdigest()[:12]
+    assert fp == Fingerprint(
+        PACKAGE_WEIGHTS_SHA256, QUANTIZATION, 256, "mean+l2", recipe_key(), taxonomy
     )
+    assert fp.as_string() == (
+        f"sha256:{PACKAGE_WEIGHTS_SHA256[:16]}|{QUANTIZATION}|seq256|mean+l2"
+        f"|tuned:{recipe_key()}|{taxonomy}"
+    )
+    assert embedder.model_dir.name.endswith(f"-{recipe_key()}-{taxonomy}")
     manifest = json.loads((embedder.model_dir / "manifest.json").read_text())
     assert manifest["fingerprint"] == fp.as_string()
     assert manifest["calibration_cosine_mean"] >= 0.99
+    for name, entry in manifest["files"].items():  # every query-time file, hashed
+        assert (
+            entry["sha256"] == hashlib.sha256((embedder.model_dir / name).read_bytes()).hexdigest()
+        )
 
 
 def test_query_path_never_imports_torch(prepared: Path, cache_dir: Path) -> None:
@@ -272,7 +200,7 @@ def test_query_path_never_imports_torch(prepared: Path, cache_dir: Path) -> None
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env=_subprocess_env(cache_dir),
+        env=subprocess_env(cache_dir),
         capture_output=True,
         text=True,
         timeout=120,
@@ -284,36 +212,6 @@ def test_query_path_never_imports_torch(prepared: Path, cache_dir: Path) -> None
     assert report["shape"] == [1, DIM]
     # Typically ~0.25 s; generous bound so a busy CI machine does not flake.
     assert report["seconds"] < 5.0
-
-
-def test_concurrent_prepare_into_fresh_cache(tmp_path: Path, embedder: Embedder) -> None:
-    fresh = tmp_path / "fresh-cache"
-    script = "from sitegen.embedder import prepare_model; print(prepare_model())"
-    env = _subprocess_env(fresh)
-    env["SITEGEN_FINETUNE"] = "0"  # the race is what is tested; skip the minute of tuning
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outputs = [proc.communicate(timeout=600) for proc in procs]
-    for proc, (_out, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err
-    paths = {out.strip().splitlines()[-1] for out, _err in outputs}
-    assert len(paths) == 1
-    models = fresh / "models"
-    prepared_name = Path(paths.pop()).name
-    assert [p.name for p in models.iterdir()] == [prepared_name]  # no .tmp-* left
-    loaded = load_embedder(model_path=package_model_dir(), cache_dir=fresh)  # plain weights
-    assert loaded.model_dir.name == prepared_name
-    vectors = loaded.embed(DESCRIPTIONS[:5])
-    reference = reference_embed(DESCRIPTIONS[:5], package_model_dir())
-    assert np.sum(vectors * reference, axis=1).min() > 0.99
 
 
 def test_custom_model_folder(model_copy: Path, embedder: Embedder, prepared: Path) -> None:
@@ -330,59 +228,6 @@ def test_custom_model_folder_from_env(
 ) -> None:
     monkeypatch.setenv("SITEGEN_MODEL", str(model_copy))
     assert load_embedder().fingerprint == dataclasses.replace(embedder.fingerprint, tuning="")
-
-
-def test_folder_without_weights(tmp_path: Path, cache_dir: Path) -> None:
-    folder = tmp_path / "no-weights"
-    shutil.copytree(package_model_dir(), folder, ignore=shutil.ignore_patterns("*.safetensors"))
-    with pytest.raises(EmbedderError, match="no model weights") as info:
-        load_embedder(folder)
-    assert str(folder) in str(info.value)
-    assert "\n" not in str(info.value)
-
-
-def test_missing_folder(tmp_path: Path, cache_dir: Path) -> None:
-    missing = tmp_path / "does-not-exist"
-    with pytest.raises(EmbedderError, match="not found") as info:
-        load_embedder(missing)
-    assert str(missing) in str(info.value)
-
-
-def test_package_weights_verified(cache_dir: Path) -> None:
-    assert verify_package_weights(package_model_dir()) == PACKAGE_WEIGHTS_SHA256
-
-
-def test_tampered_weights_fail_hash_check(tmp_path: Path, cache_dir: Path) -> None:
-    folder = tmp_path / "tampered"
-    shutil.copytree(package_model_dir(), folder)
-    weights = folder / "model.safetensors"
-    with weights.open("r+b") as fh:
-        fh.seek(weights.stat().st_size // 2)
-        chunk = fh.read(16)
-        fh.seek(-len(chunk), os.SEEK_CUR)
-        fh.write(bytes(b ^ 0xFF for b in chunk))
-    with pytest.raises(EmbedderError, match="sha256 mismatch") as info:
-        verify_package_weights(folder)
-    assert str(weights) in str(info.value)
-
-
-def test_hash_memo_skips_rehash_until_file_changes(tmp_path: Path) -> None:
-    cache = tmp_path / "memo-cache"
-    folder = tmp_path / "weights-copy"
-    shutil.copytree(package_model_dir(), folder)
-    assert verify_package_weights(folder, cache_dir=cache) == PACKAGE_WEIGHTS_SHA256
-    memo_path = cache / "weights-sha256.json"
-    memo = json.loads(memo_path.read_text())
-    key = str((folder / "model.safetensors").resolve())
-    assert memo[key]["sha256"] == PACKAGE_WEIGHTS_SHA256
-    # Same (size, mtime_ns): the memo is trusted, so a planted wrong digest proves no re-hash.
-    memo[key]["sha256"] = "0" * 64
-    memo_path.write_text(json.dumps(memo))
-    with pytest.raises(EmbedderError, match="sha256 mismatch"):
-        verify_package_weights(folder, cache_dir=cache)
-    # Touching the file changes mtime_ns: the stale memo entry is ignored and the file re-hashed.
-    os.utime(folder / "model.safetensors", ns=(1, 1))
-    assert verify_package_weights(folder, cache_dir=cache) == PACKAGE_WEIGHTS_SHA256
 
 
 def test_corrupt_cached_model_is_reported(tmp_path: Path, prepared: Path) -> None:
