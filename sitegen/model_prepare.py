@@ -206,8 +206,8 @@ def _require_build_extra(source: ModelSource) -> None:
     for module in ("torch", "transformers", "onnx", "sentence_transformers"):
         if importlib.util.find_spec(module) is None:
             raise EmbedderError(
-                f"preparing {source.model_dir} needs torch, transformers and onnx ({module} is "
-                "missing)"
+                f"preparing the model from {source.model_dir} needs the build extra "
+                f"({module} is not installed): pip install 'sitegen[build]'"
             )
     import transformers
 
@@ -409,6 +409,7 @@ def _write_manifest(work: _Work) -> None:
         "quantization": fp.quantization,
         "max_seq_length": fp.max_seq_length,
         "pooling": fp.pooling,
+        "tuning": fp.tuning,
         "dim": DIM,
         "source": str(work.source.model_dir.resolve()),
         "source_is_package": work.source.is_package,
