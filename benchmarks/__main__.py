@@ -7,6 +7,7 @@ import sys
 
 from benchmarks import (
     bench_index,
+    bench_lean,
     bench_mcp,
     bench_prepare,
     bench_quality,
@@ -25,6 +26,7 @@ SUITES = {
     "mcp": bench_mcp.run,
     "prepare": bench_prepare.run,
     "tags": bench_tags.run,
+    "lean": bench_lean.run,
 }
 
 

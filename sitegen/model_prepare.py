@@ -152,6 +152,7 @@ def prepare_model(
 
 def prepare_source(source: ModelSource, cache_root: Path, progress: Progress | None = None) -> Path:
     """Build the prepared folder for an inspected source and install it in the cache."""
+    _require_build_extra(source)
     target = prepared_dir(cache_root, source.fingerprint)
     shown = progress or Silent()
     shown.preparing(target)
@@ -164,7 +165,6 @@ def prepare_source(source: ModelSource, cache_root: Path, progress: Progress | N
 
 def _build(work: _Work) -> None:
     """Write model.onnx (int8), tokenizer.json and manifest.json into work.out_dir."""
-    _require_build_extra(work.source)
     weights_dir = work.source.model_dir
     if work.source.fingerprint.tuning:
         weights_dir = _fine_tune(work)

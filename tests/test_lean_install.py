@@ -173,3 +173,15 @@ def test_without_a_published_model_the_base_install_names_the_extra(
     assert result.returncode != 0
     assert "sitegen[build]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_preparing_without_the_build_extra_says_which_extra(
+    lean_python: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"SITEGEN_MODEL", "PYTHONPATH"}}
+    env["SITEGEN_CACHE_DIR"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        [str(lean_python), "-m", "sitegen", "prepare"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and "pip install 'sitegen[build]'" in result.stderr
