@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,28 +46,35 @@ def model_key(fingerprint: str) -> str:
     return hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
 
 
-def publish_model(prepared: Path, out_dir: Path) -> list[Path]:
-    """Copy a prepared model's query-time files and its manifest into ``out_dir/model/<key>/``.
+def published_files(prepared: Path) -> list[tuple[str, bytes]]:
+    """The files a catalog publishes for a prepared model: (site-relative POSIX path, bytes).
 
-    For ``sitegen build``: ``out_dir`` is the site's output (or staging) folder and
-    ``prepared`` the embedder's ``model_dir``. Returns the files written, relative to
-    ``out_dir``, manifest last (a reader that finds the manifest finds every file).
+    For ``sitegen build``'s plan: stage these like any other output (they change only when
+    the fingerprint does). ``prepared`` is the embedder's ``model_dir``; the manifest comes
+    last, so a reader that finds the manifest finds every file.
     """
     manifest = read_json(prepared / MANIFEST_FILE)
     fingerprint = str(manifest.get("fingerprint", ""))
     files = manifest.get("files")
     if not fingerprint or not isinstance(files, dict) or set(files) != set(QUERY_FILES):
         raise EmbedderError(f"{prepared / MANIFEST_FILE}: not a complete prepared model")
-    rel_dir = Path(MODEL_DIR) / model_key(fingerprint)
-    (out_dir / rel_dir).mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in QUERY_FILES:
-        shutil.copyfile(prepared / name, out_dir / rel_dir / name)
-        written.append(rel_dir / name)
+    base = f"{MODEL_DIR}/{model_key(fingerprint)}"
+    out = [(f"{base}/{name}", (prepared / name).read_bytes()) for name in QUERY_FILES]
     published = {k: v for k, v in manifest.items() if k not in _LOCAL_FIELDS}
     text = json.dumps(published, indent=2, sort_keys=True) + "\n"
-    (out_dir / rel_dir / MANIFEST_FILE).write_text(text, encoding="utf-8")
-    written.append(rel_dir / MANIFEST_FILE)
+    out.append((f"{base}/{MANIFEST_FILE}", text.encode("utf-8")))
+    return out
+
+
+def publish_model(prepared: Path, out_dir: Path) -> list[Path]:
+    """Write :func:`published_files` under ``out_dir`` (a site folder); returns their paths
+    relative to ``out_dir``. For builds outside the site's transaction and for tests."""
+    written = []
+    for rel, data in published_files(prepared):
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(Path(rel))
     return written
 
 
