@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -311,20 +312,20 @@ def read_entry_files(library: Library) -> Callable[[Entry], Mapping[str, bytes]]
     """How the site reads an entry's files: all at once, failing loudly on any change."""
 
     def read(entry: Entry) -> Mapping[str, bytes]:
-        paths = {library.path(entry.kind, entry.folder, f.path): f.path for f in entry.files}
+        paths = {library.path(entry.folder, f.path): f.path for f in entry.files}
         if not paths:
             return {}
         try:
             blobs = library.fs.cat(list(paths), on_error="return")
         except OSError as exc:
-            raise BuildError(f"{library.display(entry.kind + '/' + entry.folder)}: {exc}") from exc
+            raise BuildError(f"{library.display(entry.folder)}: {exc}") from exc
         if not isinstance(blobs, dict):  # a single path comes back as bytes
             blobs = {next(iter(paths)): blobs}
         out: dict[str, bytes] = {}
         for full, rel in paths.items():
             blob = blobs.get(full)
             if not isinstance(blob, bytes):
-                shown = library.display(f"{entry.kind}/{entry.folder}/{rel}")
+                shown = library.display(posixpath.join(entry.folder, rel))
                 raise BuildError(f"{shown}: file changed or vanished during the build ({blob})")
             out[rel] = blob
         return out
