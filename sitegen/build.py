@@ -364,10 +364,11 @@ def build_site(
         except LibraryError as exc:
             raise BuildError(str(exc)) from exc
     timings["read"] = time.perf_counter() - mark
-    if strict and report.problems:
+    if strict and report.strict_problems():
+        first = report.strict_problems()[0]
         raise BuildError(
-            f"{len(report.problems)} problem(s) in strict mode, first: "
-            f"{report.problems[0].format()}; nothing built"
+            f"{len(report.strict_problems())} problem(s) in strict mode, first: "
+            f"{first.format()}; nothing built"
         )
 
     snapshot = _IndexSnapshot(library)
@@ -424,7 +425,7 @@ def build_site(
     return BuildResult(
         out=out_path,
         entries=len(report.entries),
-        skipped=len({p.path for p in report.errors}),
+        skipped=report.left_out,
         index=index_result,
         write=write,
         seconds=time.perf_counter() - started,

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -13,10 +14,11 @@ import click
 
 from sitegen import __version__
 from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
-from sitegen.config import DEFAULT_MAX_FILE_SIZE, parse_size
+from sitegen.config import Config, parse_size
 from sitegen.embedder import Embedder, EmbedderError, load_embedder
+from sitegen.errors import SitegenError
 from sitegen.indexer import IndexAbort, index_library, open_store
-from sitegen.library import Library, LibraryError, LibraryReport
+from sitegen.library import Library, LibraryError, LibraryReport, Problem
 from sitegen.metastore import MetaStoreError
 from sitegen.search import (
     DEFAULT_LIMIT,
@@ -45,28 +47,48 @@ class SizeParam(click.ParamType):
 
 
 def _open_library(
-    url: str | None, max_file_size: int = DEFAULT_MAX_FILE_SIZE, *, index_only: bool = False
+    url: str | None,
+    max_file_size: int | None = None,
+    *,
+    index_only: bool = False,
+    config: Config | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> Library:
     """Open a library or exit 2: a missing library is a usage error, not a content problem.
 
     `index_only` commands read nothing but `index/`, which a published site over HTTP holds
     without its root being listable; the meta store then says plainly if there is no index.
+    Other commands also load the library's `sitegen.toml` here, so a bad one stops them first.
     """
     target = url or os.environ.get(LIBRARY_ENV) or "."
     try:
-        library = Library(target, max_file_size=max_file_size)
+        library = Library(target, max_file_size=max_file_size, config=config, ignore=ignore)
     except LibraryError as exc:
         raise click.UsageError(str(exc)) from exc
-    if not index_only and not library.exists():
-        raise click.UsageError(f"{target}: no such library (folder not found)")
+    if not index_only:
+        if not library.exists():
+            raise click.UsageError(f"{target}: no such library (folder not found)")
+        try:
+            library.config  # noqa: B018 - loads and checks sitegen.toml
+        except SitegenError as exc:
+            _fail(str(exc), exc.exit_code)
     return library
 
 
 def _read(library: Library) -> LibraryReport:
+    """Read the library; exit 2 when it cannot be read or holds no entry at all."""
     try:
-        return library.read()
-    except LibraryError as exc:
-        raise click.UsageError(str(exc)) from exc
+        report = library.read()
+        report.require_entries()
+    except SitegenError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise  # unreachable; keeps type checkers honest
+    return report
+
+
+def _print_problems(problems: Iterable[Problem], *, err: bool) -> None:
+    for problem in problems:
+        click.echo(problem.format(), err=err)
 
 
 def _report_collisions(
@@ -133,8 +155,8 @@ def cli() -> None:
 @click.option(
     "--max-file-size",
     type=SizeParam(),
-    default=DEFAULT_MAX_FILE_SIZE,
-    help="Largest file an entry may hold (e.g. 10MB).",
+    default=None,
+    help="Largest file an entry may hold (e.g. 10MB; default: sitegen.toml's, else 10MB).",
 )
 @click.option(
     "--collisions",
@@ -153,7 +175,7 @@ def check(
     library: str | None,
     strict: bool,
     fmt: str,
-    max_file_size: int,
+    max_file_size: int | None,
     collisions: bool,
     max_distance: float,
     model: str | None,
@@ -165,21 +187,14 @@ def check(
         _report_collisions(lib, report, fmt, max_distance, model)
         return
     problems = list(report.problems)
-    if strict:
-        problems = [replace(p, level="error") for p in problems]
+    if strict:  # warnings become errors; notes stay advice
+        problems = [replace(p, level="error") if p.level == "warning" else p for p in problems]
     if fmt == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:
-        for problem in problems:
-            click.echo(problem.format())
+        _print_problems(problems, err=False)
     errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
-    roles, skills = len(report.of_kind("roles")), len(report.of_kind("skills"))
-    click.echo(
-        f"{lib.display_root}: {roles} roles, {skills} skills valid; "
-        f"{errors} error(s), {warnings} warning(s)",
-        err=True,
-    )
+    click.echo(f"{lib.display_root}: {report.summary(strict=strict)}", err=True)
     sys.exit(1 if errors else 0)
 
 
@@ -252,8 +267,7 @@ def index(library: str | None, full: bool, strict: bool, model: str | None) -> N
     """Embed LIBRARY's entries into its index/ folder, incrementally by etag."""
     lib = _open_library(library)
     report = _read(lib)
-    for problem in report.problems:
-        click.echo(problem.format(), err=True)
+    _print_problems(report.problems, err=True)
     embedder = _load_embedder(model)
     with _progress("embedding") as progress:
         try:
@@ -264,6 +278,7 @@ def index(library: str | None, full: bool, strict: bool, model: str | None) -> N
             _fail(str(exc))
             return
     click.echo(result.summary())
+    click.echo(f"{lib.display_root}: {report.summary(strict=strict)}", err=True)
     sys.exit(1 if report.errors else 0)
 
 
@@ -367,9 +382,9 @@ def _print_table(result: MatchResult) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
-    default="site",
-    show_default=True,
-    help="Folder to publish the site into (updated as one transaction).",
+    default=None,
+    help="Folder to publish the site into, updated as one transaction (default: sitegen.toml's "
+    "`out`, relative to the library, else ./site).",
 )
 @click.option(
     "--base-url",
@@ -400,7 +415,7 @@ def _print_table(result: MatchResult) -> None:
 @MODEL_OPTION
 def build_command(
     library: str | None,
-    out: str,
+    out: str | None,
     base_url: str | None,
     api_url: str | None,
     templates: str | None,
@@ -409,32 +424,23 @@ def build_command(
     jobs: int | None,
     model: str | None,
 ) -> None:
-    """Index LIBRARY and render its catalog site into --out, as one transaction."""
+    """Index LIBRARY and render its catalog site into --out, as one transaction.
+
+    Exits 1 when any entry was left out for errors (the valid ones are still published,
+    unless --strict), 2 when the library or an option cannot be used.
+    """
     from pathlib import Path
 
     from sitegen.build import BuildError, BuildUsageError, build_site
-    from sitegen.site import SiteOptions
-    from sitegen.urls import normalize_api_url, normalize_base_url
 
-    try:
-        base = normalize_base_url(base_url) if base_url else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--base-url'") from exc
-    try:
-        api = normalize_api_url(api_url) if api_url else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--api-url'") from exc
-    lib = _open_library(library)
+    first = _open_library(library)
+    config = first.config
+    out = out or _config_path(first, config, "out") or "site"
+    lib = _open_library(library, config=config, ignore=(out,))
+    options = _site_options(lib, config, base_url, api_url, templates, title)
     report = _read(lib)
-    for problem in report.problems:
-        click.echo(problem.format(), err=True)
+    _print_problems(report.problems, err=True)
     embedder = _load_embedder(model)
-    options = SiteOptions(
-        base_url=base,
-        api_url=api,
-        templates=Path(templates) if templates else None,
-        **({"title": title} if title else {}),
-    )
 
     def say(message: str) -> None:
         click.echo(f"sitegen: {message}", err=True)
@@ -464,8 +470,63 @@ def build_command(
         _fail(f"build failed ({type(exc).__name__}: {exc}); the previous site is unchanged")
         return
     click.echo(result.summary())
+    click.echo(f"{lib.display_root}: {report.summary(strict=strict)}", err=True)
     index_page = Path(out) / "index.html"
     click.echo(f"open {index_page} (or serve {out}/ over HTTP for search)", err=True)
+    if report.left_out:
+        _fail(f"{report.left_out} entr{'y' if report.left_out == 1 else 'ies'} left out of the "
+              "site for errors (see above)")
+
+
+def _config_path(lib: Library, config: Config, key: str) -> str | None:
+    """A path setting from sitegen.toml, relative to the library root (when it is local)."""
+    if not config.given(key):
+        return None
+    value = str(getattr(config, key))
+    if lib.is_local and not os.path.isabs(value):
+        return os.path.join(lib.root, value)
+    return value
+
+
+def _site_options(
+    lib: Library,
+    config: Config,
+    base_url: str | None,
+    api_url: str | None,
+    templates: str | None,
+    title: str | None,
+) -> Any:
+    """Site options from flags, else sitegen.toml; a bad value names where it came from."""
+    from pathlib import Path
+
+    from sitegen.site import SiteOptions
+    from sitegen.urls import normalize_api_url, normalize_base_url
+
+    def checked(flag_value: str | None, key: str, normalize: Any) -> str | None:
+        value = flag_value if flag_value is not None else getattr(config, key)
+        if value is None:
+            return None
+        try:
+            return str(normalize(value))
+        except ValueError as exc:
+            if flag_value is not None:
+                hint = f"'--{key.replace('_', '-')}'"
+                raise click.BadParameter(str(exc), param_hint=hint) from exc
+            _fail(f"{config.where(key)}: {key}: {exc}", 2)
+            raise  # unreachable
+
+    base = checked(base_url, "base_url", normalize_base_url)
+    api = checked(api_url, "api_url", normalize_api_url)
+    folder = templates or _config_path(lib, config, "templates")
+    if folder is not None and not Path(folder).is_dir():
+        _fail(f"{config.where('templates')}: templates: no such folder: {folder}", 2)
+    chosen_title = title or config.title
+    return SiteOptions(
+        base_url=base,
+        api_url=api,
+        templates=Path(folder) if folder else None,
+        **({"title": chosen_title} if chosen_title else {}),
+    )
 
 
 @cli.command(name="eval")
@@ -547,16 +608,21 @@ def _print_eval(report: Any) -> None:
     "--site",
     "site_dir",
     type=click.Path(file_okay=False),
-    default="site",
-    show_default=True,
-    help="Built site folder to serve next to the API.",
+    default=None,
+    help="Built site folder to serve next to the API (default: sitegen.toml's `out`, "
+    "else ./site).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--watch", is_flag=True, help="Rebuild on library changes and reload open pages.")
 @MODEL_OPTION
 def serve(
-    library: str | None, site_dir: str, host: str, port: int, watch: bool, model: str | None
+    library: str | None,
+    site_dir: str | None,
+    host: str,
+    port: int,
+    watch: bool,
+    model: str | None,
 ) -> None:
     """Serve the built site and a JSON match API for LIBRARY's index."""
     from pathlib import Path
@@ -566,19 +632,25 @@ def serve(
     from sitegen.server import create_app
 
     lib = _open_library(library)
+    site_dir = site_dir or _config_path(lib, lib.config, "out") or "site"
     embedder = _load_embedder(model) if watch else _served_embedder(lib, site_dir, model)
     rebuilder = None
     if watch:
         if not lib.is_local:
             raise click.UsageError("--watch needs a library folder on this machine")
         from sitegen.build import build_site
-        from sitegen.site import SiteOptions
         from sitegen.watch import Rebuilder
 
+        served = site_dir
+
         def rebuild() -> None:
-            result = build_site(
-                Library(lib.url), embedder, site_dir, options=SiteOptions(api_url="api/match")
-            )
+            fresh = Library(lib.url, ignore=(served,))  # re-reads sitegen.toml too
+            try:
+                options = _site_options(fresh, fresh.config, None, "api/match", None, None)
+            except SystemExit as exc:  # the bad setting was printed; keep serving
+                raise RuntimeError("sitegen.toml cannot be used") from exc
+            result = build_site(fresh, embedder, served, options=options)
+            _print_problems(result.problems, err=True)
             click.echo(f"sitegen: rebuilt: {result.summary()}", err=True)
 
         ignore = [Path(lib.root) / "index", Path(site_dir)]

@@ -16,7 +16,7 @@ import numpy as np
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder
 from sitegen.library import KINDS, Entry, Library, LibraryReport
-from sitegen.metastore import MetaStore, Record
+from sitegen.metastore import MetaStore, Record, StaleSchemaError
 
 EMBED_BATCH = 256
 Progress = Callable[[int, int], None]
@@ -118,12 +118,15 @@ def embed_entries(
     return np.vstack(parts)
 
 
+def _utc(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+
+
 def to_record(entry: Entry, vector: np.ndarray) -> Record:
-    modified = (
-        datetime.fromtimestamp(entry.modified, UTC).replace(tzinfo=None)
-        if entry.modified is not None
-        else None
-    )
+    """The row for an entry; its dates are the library's (git or file times), which the
+    store applies only when the entry's content changed."""
     return Record(
         kind=entry.kind,
         name=entry.name,
@@ -139,7 +142,13 @@ def to_record(entry: Entry, vector: np.ndarray) -> Record:
         compatibility=entry.compatibility,
         allowed_tools=entry.allowed_tools,
         metadata=dict(entry.metadata),
-        modified=modified,
+        modified=_utc(entry.modified),
+        date_created=_utc(entry.created),
+        date_updated=_utc(entry.updated),
+        format=entry.format,
+        definition_path=entry.definition_path,
+        tools=entry.tools,
+        model=entry.model,
         embedding=vector,
     )
 
@@ -155,35 +164,53 @@ def index_library(
 ) -> IndexResult:
     """Bring `index/` in line with the library; raises IndexAbort without writing on failure."""
     report = report if report is not None else library.read()
-    if strict and report.problems:
-        first = report.problems[0].format()
+    if strict and report.strict_problems():
+        failing = report.strict_problems()
         raise IndexAbort(
-            f"{len(report.problems)} problem(s) in strict mode, first: {first}; index not written"
+            f"{len(failing)} problem(s) in strict mode, first: {failing[0].format()}; "
+            "index not written"
         )
     fingerprint = embedder.fingerprint.as_string()
     # A cheap read-only look first: most CI runs change nothing, and a read-only session
     # loads without building the primary-key index.
-    with open_store(library, writable=False) as probe:
-        if probe.exists and probe.fingerprint == fingerprint and not full:
-            stored_now: dict[str, dict[str, str]] = {k: probe.etags(k) for k in KINDS}
-            noop = plan_index(report.entries, stored_now, rebuild=False)
-            if not (noop.to_embed or noop.removed):
-                return IndexResult(
-                    added=0,
-                    updated=0,
-                    removed=0,
-                    unchanged=len(noop.unchanged),
-                    embedded=0,
-                    wrote=False,
-                    fingerprint=fingerprint,
-                    report=report,
-                )
+    try:
+        with open_store(library, writable=False) as probe:
+            if probe.exists and probe.fingerprint == fingerprint and not full:
+                stored_now: dict[str, dict[str, str]] = {k: probe.etags(k) for k in KINDS}
+                noop = plan_index(report.entries, stored_now, rebuild=False)
+                if not (noop.to_embed or noop.removed):
+                    return IndexResult(
+                        added=0,
+                        updated=0,
+                        removed=0,
+                        unchanged=len(noop.unchanged),
+                        embedded=0,
+                        wrote=False,
+                        fingerprint=fingerprint,
+                        report=report,
+                    )
+    except StaleSchemaError:
+        pass  # an older index: the write session below upgrades it
     with open_store(library, writable=True) as store:
         stale_model = store.fingerprint is not None and store.fingerprint != fingerprint
         stored: dict[str, dict[str, str]] = {kind: store.etags(kind) for kind in KINDS}
         plan = plan_index(report.entries, stored, rebuild=full or stale_model)
         vectors = embed_entries(embedder, plan.to_embed, progress)
         store.upsert(to_record(e, v) for e, v in zip(plan.to_embed, vectors, strict=True))
+        if store.upgraded and plan.unchanged:
+            # New columns, same content: rewrite the rows with their stored vectors.
+            kept = {
+                (r.kind, r.name): r.embedding
+                for r in store.list(with_vectors=True)
+                if r.embedding is not None
+            }
+            store.upsert(
+                to_record(e, kept[(e.kind, e.name)])
+                for e in plan.unchanged
+                if (e.kind, e.name) in kept
+            )
+        if store.upgraded:
+            store.mark_dirty()
         for kind in KINDS:
             store.remove(kind, [name for k, name in plan.removed if k == kind])
         store.set_fingerprint(fingerprint)

@@ -31,7 +31,9 @@ from sitegen.model_cache import DIM
 
 KINDS: tuple[str, ...] = _KINDS  # defined in library; plain strings in the store's API
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Older schemas a write session upgrades in place (the indexer then rewrites every row).
+UPGRADABLE_SCHEMAS = frozenset({"1"})
 META_SCHEMA = "sitegen.schema"
 META_FINGERPRINT = "sitegen.fingerprint"
 META_BUILD = "sitegen.build"
@@ -56,7 +58,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("allowed_tools", "VARCHAR"),
     ("metadata", "VARCHAR"),  # JSON text: the frontmatter's `metadata` map
     ("modified", "TIMESTAMP"),  # newest file change in the library, when the store knows it
+    # schema 2: where the entry lives, its format, and the tools and model it declares
+    ("format", "VARCHAR NOT NULL"),  # skill | role | agent
+    ("definition_path", "VARCHAR NOT NULL"),  # library-relative path of the definition file
+    ("tools", "VARCHAR[] NOT NULL"),  # allowed-tools of a skill, tools of an agent
+    ("model", "VARCHAR"),  # an agent's model (sonnet, opus, haiku, inherit or a model id)
 )
+# What a schema-1 file lacks, filled in on upgrade (every row is rewritten right after).
+_UPGRADE_DEFAULTS = {
+    "format": "CASE WHEN '{kind}' = 'skills' THEN 'skill' ELSE 'role' END",
+    "definition_path": "'{kind}/' || folder || '/' || "
+    "(CASE WHEN '{kind}' = 'skills' THEN 'SKILL.md' ELSE 'ROLE.md' END)",
+    "tools": "CAST([] AS VARCHAR[])",
+    "model": "CAST(NULL AS VARCHAR)",
+}
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 _CASTS = ", ".join(
     f"CAST({name} AS {type_.split(' PRIMARY')[0].split(' NOT NULL')[0]}) AS {name}"
@@ -72,6 +87,10 @@ class MetaStoreError(Exception):
 
 class NoIndexError(MetaStoreError):
     """There is no index yet where one was expected."""
+
+
+class StaleSchemaError(MetaStoreError):
+    """The index was written by an older sitegen; a write session upgrades it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,10 @@ class Record:
     allowed_tools: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     modified: datetime | None = None
+    format: str = "skill"
+    definition_path: str = ""
+    tools: tuple[str, ...] = ()
+    model: str | None = None
     embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
@@ -105,6 +128,16 @@ class Hit:
 
     record: Record
     distance: float
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What survives a rewrite of a row: its uuid and dates, judged by its etag."""
+
+    uuid: str
+    created: datetime
+    updated: datetime
+    etag: str
 
 
 @dataclass(frozen=True)
@@ -123,7 +156,7 @@ class Engine(Protocol):
     def bootstrap(self) -> IndexInfo | None: ...
     def rows(self, kind: str, *, with_vectors: bool) -> list[dict[str, Any]]: ...
     def etags(self, kind: str) -> dict[str, str]: ...
-    def identities(self, kind: str) -> dict[str, tuple[str, datetime]]: ...
+    def identities(self, kind: str) -> dict[str, Identity]: ...
     def row(self, kind: str, name: str, *, with_vector: bool) -> dict[str, Any] | None: ...
     def upsert(self, kind: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
     def delete(self, kind: str, names: Sequence[str]) -> None: ...
@@ -149,6 +182,7 @@ class DuckDBEngine:
         # Read-only tables skip the primary-key index: loading is ~4x faster, which is most
         # of a cold `sitegen match`. Names are unique anyway: writers enforce the key.
         self.read_only = read_only
+        self.upgraded = False  # loaded from an older schema: every row must be rewritten
         self.con = duckdb.connect(":memory:")
         self._local = "file" in ((fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol)
         if not self._local:
@@ -208,12 +242,19 @@ class DuckDBEngine:
             raise MetaStoreError(f"{path}: not a readable Parquet file ({reason})") from exc
         if kv.get(META_SCHEMA) is None:
             raise MetaStoreError(f"{path}: not a sitegen index (foreign Parquet file)")
-        if kv[META_SCHEMA] != SCHEMA_VERSION:
-            raise MetaStoreError(
-                f"{path}: index schema {kv[META_SCHEMA]} is not {SCHEMA_VERSION}; "
-                "run `sitegen index --full`"
-            )
         columns = ", ".join(COLUMN_NAMES)
+        if kv[META_SCHEMA] != SCHEMA_VERSION:
+            if kv[META_SCHEMA] not in UPGRADABLE_SCHEMAS:
+                raise MetaStoreError(
+                    f"{path}: index schema {kv[META_SCHEMA]} is not {SCHEMA_VERSION} (written by "
+                    "another sitegen version); delete index/ and run `sitegen index`"
+                )
+            if self.read_only:
+                raise StaleSchemaError(
+                    f"{path}: index schema {kv[META_SCHEMA]} is older than {SCHEMA_VERSION}; "
+                    "run `sitegen index` to upgrade it"
+                )
+            columns = self._upgrade_columns(kind, relation, params)
         try:
             if self.read_only:
                 self.con.execute(f"DROP TABLE {kind}")
@@ -227,6 +268,19 @@ class DuckDBEngine:
             fingerprint=kv.get(META_FINGERPRINT, ""),
             build=kv.get(META_BUILD, ""),
             written=kv.get(META_WRITTEN, ""),
+        )
+
+    def _upgrade_columns(self, kind: str, relation: str, params: list[Any]) -> str:
+        """A select list that reads an older file, filling in the columns it lacks."""
+        try:
+            cursor = self.con.execute(f"SELECT * FROM {relation} LIMIT 0", params)
+        except duckdb.Error as exc:
+            raise MetaStoreError(f"{relation}: corrupt index file ({_first_line(exc)})") from exc
+        present = {d[0] for d in cursor.description or ()}
+        self.upgraded = True
+        return ", ".join(
+            name if name in present else _UPGRADE_DEFAULTS[name].format(kind=kind)
+            for name in COLUMN_NAMES
         )
 
     def _load_via_arrow(self, kind: str, path: str) -> dict[str, str]:
@@ -254,10 +308,12 @@ class DuckDBEngine:
         cursor = self.con.cursor()
         return dict(cursor.execute(f"SELECT name, etag FROM {kind}").fetchall())
 
-    def identities(self, kind: str) -> dict[str, tuple[str, datetime]]:
+    def identities(self, kind: str) -> dict[str, Identity]:
         cursor = self.con.cursor()
-        rows = cursor.execute(f"SELECT name, uuid, date_created FROM {kind}").fetchall()
-        return {name: (uuid_, created) for name, uuid_, created in rows}
+        rows = cursor.execute(
+            f"SELECT name, uuid, date_created, date_updated, etag FROM {kind}"
+        ).fetchall()
+        return {row[0]: Identity(*row[1:]) for row in rows}
 
     def row(self, kind: str, name: str, *, with_vector: bool) -> dict[str, Any] | None:
         columns = COLUMN_NAMES if with_vector else LIGHT_COLUMNS
@@ -438,6 +494,11 @@ class MetaStore:
         return self.info is not None
 
     @property
+    def upgraded(self) -> bool:
+        """Whether the index was loaded from an older schema (rewrite every row, then)."""
+        return bool(getattr(self.engine, "upgraded", False))
+
+    @property
     def has_changes(self) -> bool:
         """Whether closing this session will export the tables."""
         return self._dirty
@@ -493,7 +554,13 @@ class MetaStore:
         ]
 
     def upsert(self, records: Iterable[Record]) -> None:
-        """Insert or replace records, keeping each existing entry's uuid and creation time."""
+        """Insert or replace records, keeping each existing entry's uuid.
+
+        Dates follow the content: a record whose etag is unchanged keeps its stored dates
+        (so `index --full` or a schema upgrade moves none); a new or changed one takes the
+        dates the library gave it (git or file times, in ``date_created``/``date_updated``),
+        else now. Creation never moves later than it was.
+        """
         self._check_writable()
         now = _utcnow()
         by_kind: dict[str, list[Record]] = {}
@@ -505,10 +572,8 @@ class MetaStore:
             for record in group:
                 if record.embedding is None:
                     raise ValueError(f"{kind}/{record.name}: a record needs its embedding")
-                old_uuid, created = existing.get(record.name, (record.uuid or "", now))
-                rows.append(
-                    _row(record, uuid=old_uuid or str(uuid.uuid4()), created=created, updated=now)
-                )
+                uuid_, created, updated = _dates(existing.get(record.name), record, now)
+                rows.append(_row(record, uuid=uuid_, created=created, updated=updated))
             self.engine.upsert(kind, rows)
             self._dirty = True
 
@@ -547,6 +612,19 @@ class MetaStore:
             raise MetaStoreError(f"{self.location}: this session is read-only")
 
 
+def _dates(
+    old: Identity | None, record: Record, now: datetime
+) -> tuple[str, datetime, datetime]:
+    """(uuid, created, updated) for a row about to be written; see MetaStore.upsert."""
+    created = record.date_created or now
+    updated = record.date_updated or now
+    if old is None:
+        return record.uuid or str(uuid.uuid4()), min(created, updated), updated
+    if old.etag == record.etag:
+        return old.uuid, old.created, old.updated
+    return old.uuid, min(old.created, created, updated), updated
+
+
 def _row(record: Record, *, uuid: str, created: datetime, updated: datetime) -> dict[str, Any]:
     assert record.embedding is not None
     return {
@@ -568,6 +646,10 @@ def _row(record: Record, *, uuid: str, created: datetime, updated: datetime) -> 
         "allowed_tools": record.allowed_tools,
         "metadata": json.dumps(dict(record.metadata), default=str, sort_keys=True),
         "modified": record.modified,
+        "format": record.format,
+        "definition_path": record.definition_path,
+        "tools": list(record.tools),
+        "model": record.model,
     }
 
 
@@ -592,6 +674,10 @@ def _record(kind: str, row: Mapping[str, Any]) -> Record:
         allowed_tools=row["allowed_tools"],
         metadata=json.loads(row["metadata"]) if row["metadata"] else {},
         modified=row["modified"],
+        format=row["format"],
+        definition_path=row["definition_path"],
+        tools=tuple(row["tools"] or ()),
+        model=row["model"],
         embedding=None if embedding is None else np.asarray(embedding, dtype=np.float32),
     )
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import watchfiles
 
+from sitegen.library.discover import SKIPPED_NAMES
+
 log = logging.getLogger("sitegen.watch")
 
 
@@ -37,7 +39,9 @@ class Rebuilder:
         rel = resolved.relative_to(self.library_dir).parts if resolved.is_relative_to(
             self.library_dir
         ) else ()
-        return not any(part.startswith(".") for part in rel)
+        # Dot-folders hold entries too (skills/.curated/, .claude/agents/); only tooling
+        # folders (VCS, caches) are noise.
+        return not any(part in SKIPPED_NAMES or "sitegen-txn" in part for part in rel)
 
     def rebuild(self) -> bool:
         try:
