@@ -94,11 +94,11 @@ def test_full_flag_reembeds_everything(example_copy: Path, embedder) -> None:
 def test_strict_problem_aborts_before_writing(example_copy: Path, embedder) -> None:
     index_library(Library(example_copy), embedder)
     before = index_digest(example_copy)
-    (example_copy / "skills" / "no-tags").mkdir()
-    (example_copy / "skills" / "no-tags" / "SKILL.md").write_text(
-        "---\nname: no-tags\ndescription: Has no tags. Use when testing.\n---\n"
+    (example_copy / "skills" / "odd-key").mkdir()
+    (example_copy / "skills" / "odd-key" / "SKILL.md").write_text(
+        "---\nname: odd-key\ndescription: Has an odd key. Use when testing.\nodd: 1\n---\n"
     )
-    with pytest.raises(IndexAbort, match="no-tags"):
+    with pytest.raises(IndexAbort, match="odd-key"):
         index_library(Library(example_copy), embedder, strict=True)
     assert index_digest(example_copy) == before
 

@@ -1,4 +1,8 @@
-"""The File Store on real filesystems: the example library, the bad corpus, memory:// and zip://."""
+"""The File Store on real filesystems: the example library, the bad corpus, memory:// and zip://.
+
+Layouts other than roles/ and skills/ are in test_layouts.py; the Agent Skills spec oracle in
+test_spec_oracle.py; git dates in test_dates.py.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,16 @@ EXPECTED_DEFECTS = {
     "skills/Bad_Name": ("error", "name-invalid"),
     "skills/leading-hyphen": ("error", "name-invalid"),
     "skills/double-hyphen": ("error", "name-invalid"),
-    "skills/numeric-name": ("error", "name-type"),
+    # A YAML number is text, as the spec's reference parser reads it: a name "123" that
+    # does not match its folder.
+    "skills/numeric-name": ("warning", "name-mismatch"),
+    "skills/list-name": ("error", "name-type"),
+    "skills/wrong-case": ("error", "missing-definition"),
+    "skills/dup-key": ("warning", "duplicate-key"),
+    "agents/no-description.md": ("error", "description-missing"),
+    "agents/bad-model.md": ("warning", "model-invalid"),
+    "agents/display-name.md": ("warning", "name-invalid"),
+    "agents/bad-permission.md": ("warning", "field-value"),
     "skills/dup-one": ("error", "duplicate-name"),
     "skills/dup-two": ("error", "duplicate-name"),
     "skills/latin1": ("error", "not-utf8"),
@@ -33,23 +46,24 @@ EXPECTED_DEFECTS = {
     "skills/empty-file": ("error", "empty"),
     "skills/symlink-outside": ("error", "symlink-outside"),
     "skills/huge-file": ("error", "file-too-large"),
-    "roles/missing-definition": ("error", "missing-definition"),
+    "roles/missing-definition": ("warning", "missing-definition"),
     "roles/frontmatter-list": ("error", "frontmatter-type"),
     "skills/name-mismatch": ("warning", "name-mismatch"),
     "skills/unknown-key": ("warning", "unknown-key"),
-    "skills/angle-brackets": ("warning", "description-angle"),
-    "skills/no-tags": ("warning", "no-tags"),
-    "skills/too-long-file": ("warning", "too-long"),
+    "skills/angle-brackets": ("note", "description-angle"),
+    "skills/too-long-file": ("note", "too-long"),
     "skills/bom": ("warning", "bom"),
     "roles/license-list": ("warning", "field-type"),
-    "roles/README.md": ("warning", "stray-file"),
 }
 # Entries that look odd but are valid, and must come through intact.
 VALID_ODDITIES = {
-    ("skills", "crlf"),
-    ("skills", "deeply-nested"),
-    ("skills", "binary-asset"),
-    ("roles", "metadata-tags"),
+    ("skills", "skills/crlf"),
+    ("skills", "skills/deeply-nested"),
+    ("skills", "skills/binary-asset"),
+    ("skills", "skills/no-tags"),  # tags are optional: derived tags fill in
+    ("skills", "skills/lowercase-definition"),  # skill.md: the spec accepts it
+    ("roles", "roles/metadata-tags"),
+    ("roles", "agents"),  # display-name.md, kept as api-designer
 }
 
 
@@ -70,7 +84,9 @@ def test_example_library_is_clean_and_large_enough() -> None:
 def test_entry_record_matches_files_on_disk() -> None:
     report = Library(EXAMPLE_LIBRARY).read()
     entry = next(e for e in report.entries if e.kind == "skills" and len(e.files) > 1)
-    folder = EXAMPLE_LIBRARY / "skills" / entry.folder
+    assert entry.folder == f"skills/{entry.name}" and entry.format == "skill"
+    assert entry.definition_path == f"skills/{entry.name}/SKILL.md"
+    folder = EXAMPLE_LIBRARY / entry.folder
     on_disk = sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
     )
@@ -96,15 +112,19 @@ def test_bad_corpus_reports_every_defect_with_its_path(bad_library: Path) -> Non
             code,
         )]
         assert hits, f"{folder}: expected {level} {code}; got {sorted(found)}"
+    kept_paths = {e.definition_path for e in report.entries}
+    error_paths = {f for f, (lvl, _) in EXPECTED_DEFECTS.items() if lvl == "error"}
+    for path in error_paths:
+        assert not any(k.startswith(path) for k in kept_paths), f"{path} has an error but was kept"
     valid = {(e.kind, e.folder) for e in report.entries}
-    error_folders = {f for f, (lvl, _) in EXPECTED_DEFECTS.items() if lvl == "error"}
-    for folder in error_folders:
-        kind, name = folder.split("/", 1)
-        assert (kind, name) not in valid, f"{folder} has an error but was kept"
     assert valid >= VALID_ODDITIES
     for problem in report.problems:
         assert problem.line >= 1
         assert "\n" not in problem.format()
+    # Every entry recognised is either kept or counted as left out, never lost silently.
+    assert report.left_out == report.found - len(report.entries) > 0
+    assert "agents/README.md" not in {p.path.removeprefix(f"{bad_library}/") for p in
+                                      report.problems}
 
 
 def test_valid_oddities_parse_correctly(bad_library: Path) -> None:
@@ -115,18 +135,38 @@ def test_valid_oddities_parse_correctly(bad_library: Path) -> None:
     assert "a/b/c/d/e/f/g/h/i/j/deep.txt" in [f.path for f in deep.files]
     assert entries[("roles", "metadata-tags")].tags == ("ops", "oncall")
     assert entries[("skills", "bom")].description.startswith("Does a thing")
-    assert entries[("skills", "other-name")].folder == "name-mismatch"
+    assert entries[("skills", "other-name")].folder == "skills/name-mismatch"
+    # A YAML number is text: metadata keeps "2", the version as written.
+    assert entries[("roles", "metadata-tags")].version == "2"
+    assert entries[("skills", "dup-key")].description.startswith("Second")
+    agent = entries[("roles", "api-designer")]
+    assert (agent.format, agent.folder, agent.definition_path) == (
+        "agent",
+        "agents",
+        "agents/display-name.md",
+    )
+    assert [f.path for f in agent.files] == ["display-name.md"]
+    lower = entries[("skills", "lowercase-definition")]
+    assert lower.definition_path == "skills/lowercase-definition/skill.md"
 
 
 def test_etag_changes_with_content_and_only_then(example_copy: Path) -> None:
     before = {e.name: e.etag for e in Library(example_copy).read().entries}
     assert before == {e.name: e.etag for e in Library(example_copy).read().entries}
-    skill = next(p for p in (example_copy / "skills").iterdir() if (p / "scripts").is_dir())
+    skill = next(p for p in sorted((example_copy / "skills").iterdir()) if (p / "scripts").is_dir())
     script = next((skill / "scripts").iterdir())
     script.write_text(script.read_text() + "\n# changed\n")
     after = {e.name: e.etag for e in Library(example_copy).read().entries}
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {skill.name}
+    # Hidden files inside an entry are part of it: listed and hashed; VCS folders are not.
+    (skill / ".env.example").write_text("TOKEN=\n")
+    (skill / ".git").mkdir()
+    (skill / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    hidden = {e.name: e for e in Library(example_copy).read().entries}[skill.name]
+    assert ".env.example" in [f.path for f in hidden.files]
+    assert not any(f.path.startswith(".git/") for f in hidden.files)
+    assert hidden.etag != after[skill.name]
 
 
 @pytest.mark.parametrize("fixture", ["memory_library", "zip_library"])
@@ -143,12 +183,14 @@ def test_other_filesystems_read_the_same_entries(
     assert remote.entries[0].kind in KINDS
 
 
-def test_index_folder_is_never_read_as_content(example_copy: Path) -> None:
-    (example_copy / "index").mkdir()
-    (example_copy / "index" / "SKILL.md").write_text("garbage")
+def test_index_and_output_folders_are_never_read_as_content(example_copy: Path) -> None:
+    for folder in ("index", "site", "public", "node_modules/pkg", ".git/x", ".site.sitegen-txn-1"):
+        (example_copy / folder).mkdir(parents=True)
+        (example_copy / folder / "SKILL.md").write_text("garbage")
     (example_copy / "index" / "roles.parquet").write_bytes(b"PAR1junk")
-    report = Library(example_copy).read()
+    report = Library(example_copy, ignore=[example_copy / "public"]).read()
     assert report.problems == ()
+    assert "index/" in report.scan.skipped and "public/" in report.scan.skipped
 
 
 def test_missing_library_is_a_library_error(tmp_path: Path) -> None:
