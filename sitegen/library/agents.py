@@ -93,8 +93,7 @@ def check_agent(doc: Document, definition_path: str, report: Report) -> Fields |
     for key in data:
         if key not in KNOWN_KEYS:
             report(at(key), "note", "unknown-key", f"key {key!r} is not a known agent setting")
-    stem = posixpath.splitext(posixpath.basename(definition_path))[0]
-    name = _agent_name(data, stem, at, report)
+    name = _agent_name(data, definition_path, at, report)
     description = check_description(data, at, report, limit=None)
     raw_tools, tools = read_tools(data.get("tools"), "tools", at, report, "warning")
     read_tools(data.get("disallowedTools"), "disallowedTools", at, report, "warning")
@@ -134,12 +133,17 @@ def check_agent(doc: Document, definition_path: str, report: Report) -> Fields |
     )
 
 
-def _agent_name(data: Mapping[str, Any], stem: str, at: Lines, report: Report) -> str | None:
+def _agent_name(
+    data: Mapping[str, Any], definition_path: str, at: Lines, report: Report
+) -> str | None:
+    stem = posixpath.splitext(posixpath.basename(definition_path))[0]
     raw = data.get("name")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
+        # OpenCode names agents after their file; Claude Code requires the key.
+        opencode = definition_path.startswith(".opencode/") or "/.opencode/" in definition_path
         report(
             at("name"),
-            "warning",
+            "note" if opencode else "warning",
             "name-missing",
             f"no name ({CLAUDE} require one); using the file name {stem!r}",
         )
