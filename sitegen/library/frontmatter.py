@@ -60,8 +60,9 @@ class Document:
     strict_yaml: list[tuple[int, str]] = field(default_factory=list)
     # (line, key) for each repeated key; the last value wins
     duplicates: list[tuple[int, str]] = field(default_factory=list)
-    # the frontmatter holds '---' inside a value: the reference parser would cut it there
-    inner_dashes: int | None = None
+    # (line, rejected) when the frontmatter holds '---' inside a value: the reference parser
+    # cuts it there, and either rejects what is left or reads a shorter value
+    inner_dashes: tuple[int, bool] | None = None
 
 
 def decode(data: bytes, report: Report) -> str | None:
@@ -154,8 +155,24 @@ def parse(text: str, report: Report, *, strict: bool = False) -> Document | None
     if strict and _STRICT_SUSPECTS.search(yaml_text):
         doc.strict_yaml = _strict_constructs(yaml_text)
     if strict and "---" in yaml_text:
-        doc.inner_dashes = yaml_text[: yaml_text.index("---")].count("\n") + 2
+        cut = yaml_text[: yaml_text.index("---")]
+        doc.inner_dashes = (cut.count("\n") + 2, _cut_is_rejected(cut, doc.data))
     return doc
+
+
+def _cut_is_rejected(cut: str, full: dict[str, Any]) -> bool:
+    """Whether the frontmatter up to the first '---' (what the reference parser reads) no
+    longer parses, or loses the name or description the whole frontmatter has."""
+    loader = _StringLoader(cut)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError:
+        return True
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        return True
+    return any(key in full and key not in data for key in ("name", "description"))
 
 
 def _key_lines(node: Any) -> dict[str, int]:

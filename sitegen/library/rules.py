@@ -81,12 +81,13 @@ def report_yaml_shape(doc: Document, report: Report, *, spec: bool) -> None:
             "use block style (one '- item' per line, or a plain string)",
         )
     if doc.inner_dashes is not None:
+        line, rejected = doc.inner_dashes
         report(
-            doc.inner_dashes,
-            "warning",
+            line,
+            "warning" if rejected else "note",
             "frontmatter-dashes",
             f"'---' inside the frontmatter: the {SPEC}'s reference parser ends the "
-            "frontmatter at the first '---'",
+            "frontmatter there" + ("" if rejected else " and reads a shorter value"),
         )
 
 
