@@ -130,4 +130,4 @@ def test_config_settings_apply_and_flags_override(tmp_path: Path) -> None:
     (lib / "sitegen.toml").write_text('[skills]\nexclude = ["skills/s*"]\n')
     code, _, err = run("check", str(lib), "--format", "json")
     kept = 18 - sum(1 for p in (lib / "skills").iterdir() if p.name.startswith("s"))
-    assert code == 0 and f"12 roles, {kept} skills valid" in err
+    assert code == 0 and f"16 roles, {kept} skills valid" in err
