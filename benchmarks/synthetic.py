@@ -74,10 +74,14 @@ def generate_library(root: Path, count: int, *, seed: int = 7, skill_share: floa
         folder = root / kind / name
         folder.mkdir(parents=True, exist_ok=True)
         definition = "SKILL.md" if kind == "skills" else "ROLE.md"
+        # Skills keep tags where the Agent Skills spec allows them (metadata.tags, a comma
+        # string); roles use Persona's top-level list.
+        tag_line = f"tags: [{', '.join(tags)}]\n" if kind == "roles" else ""
+        skill_tags = f"  tags: {', '.join(tags)}\n" if kind == "skills" else ""
         frontmatter = (
-            f"---\nname: {name}\ndescription: {description}\ntags: [{', '.join(tags)}]\n"
+            f"---\nname: {name}\ndescription: {description}\n{tag_line}"
             f"license: Apache-2.0\nmetadata:\n  version: \"1.{index % 10}.0\"\n"
-            f"  author: team-{index % 17}\n---\n"
+            f"  author: team-{index % 17}\n{skill_tags}---\n"
         )
         (folder / definition).write_text(frontmatter + body)
         if kind == "skills" and rng.random() < 0.5:

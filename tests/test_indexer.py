@@ -165,7 +165,7 @@ def test_cli_index_prints_counts(example_copy: Path) -> None:
 def test_cli_index_strict_failure_is_one_line(example_copy: Path) -> None:
     (example_copy / "skills" / "odd").mkdir()
     (example_copy / "skills" / "odd" / "SKILL.md").write_text(
-        "---\nname: odd\ndescription: Odd one. Use when testing.\n---\n"
+        "---\nname: odd\ndescription: Odd one. Use when testing.\nodd: 1\n---\n"
     )
     result = CliRunner().invoke(cli, ["index", str(example_copy), "--strict"])
     assert result.exit_code == 1
