@@ -12,7 +12,7 @@ import os
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +31,7 @@ from sitegen.library.discover import (
     walk_local,
 )
 from sitegen.library.frontmatter import Document
-from sitegen.library.gitdates import entry_dates, read_history
+from sitegen.library.gitdates import History, entry_dates, read_history
 from sitegen.library.model import (
     KIND_OF_FORMAT,
     Entry,
@@ -57,12 +57,6 @@ class _Collector:
     @property
     def failed(self) -> bool:
         return any(p.level == "error" for p in self.problems)
-
-
-@dataclass
-class _Built:
-    entry: Entry
-    mtimes: dict[str, float | None]  # library-relative path -> file time
 
 
 class Library:
@@ -177,28 +171,30 @@ class Library:
             for f in found.findings
         ]
         seen = sum(f.level == "error" for f in found.findings)
-        built: list[_Built] = []
+        history, problems_dates = self._read_history(found.candidates, found.agents)
+        problems.extend(problems_dates)
+        built: list[Entry] = []
         for candidate in found.candidates:
             seen += 1
-            item, entry_problems = self._read_entry(candidate)
+            item, entry_problems = self._read_entry(candidate, history)
             problems.extend(entry_problems)
             if item is not None:
                 built.append(item)
         for candidate in found.agents:
-            item, entry_problems, is_agent = self._read_agent(candidate)
+            item, entry_problems, is_agent = self._read_agent(candidate, history)
             seen += is_agent
             problems.extend(entry_problems)
             if item is not None:
                 built.append(item)
         built, dup_problems = _drop_duplicates(built, self.display)
         problems.extend(dup_problems)
-        built, date_notes = self._date(built)
-        problems.extend(date_notes)
         problems.sort(key=lambda p: (p.path, p.line, p.level, p.code))
-        entries = sorted((b.entry for b in built), key=lambda e: (e.kind, e.name))
+        entries = sorted(built, key=lambda e: (e.kind, e.name))
         return LibraryReport(tuple(entries), tuple(problems), seen, found.scan)
 
-    def _read_entry(self, candidate: Candidate) -> tuple[_Built | None, list[Problem]]:
+    def _read_entry(
+        self, candidate: Candidate, history: History | None
+    ) -> tuple[Entry | None, list[Problem]]:
         out = _Collector()
         files = self._accept_files(candidate, out)
         self._load_contents(files, out)
@@ -211,9 +207,11 @@ class Library:
         fields, doc = _parse(candidate, by_rel[own].content or b"", shown, out)
         if fields is None or doc is None or out.failed:
             return None, out.problems
-        return self._build(candidate, fields, files, doc), out.problems
+        return self._build(candidate, fields, files, doc, history), out.problems
 
-    def _read_agent(self, candidate: Candidate) -> tuple[_Built | None, list[Problem], bool]:
+    def _read_agent(
+        self, candidate: Candidate, history: History | None
+    ) -> tuple[Entry | None, list[Problem], bool]:
         """An agent candidate is a role only if its frontmatter names one; else it is skipped."""
         out = _Collector()
         files = self._accept_files(candidate, out)
@@ -235,17 +233,22 @@ class Library:
         fields = check_agent(doc, candidate.definition, report)
         if fields is None or out.failed:
             return None, out.problems, True
-        return self._build(candidate, fields, files, doc), out.problems, True
+        return self._build(candidate, fields, files, doc, history), out.problems, True
 
     def _build(
-        self, candidate: Candidate, fields: Fields, files: list[_RawFile], doc: Document
-    ) -> _Built:
+        self,
+        candidate: Candidate,
+        fields: Fields,
+        files: list[_RawFile],
+        doc: Document,
+        history: History | None,
+    ) -> Entry:
         infos = tuple(
             FileInfo(f.rel, f.size, hashlib.sha256(f.content or b"").hexdigest()) for f in files
         )
         mtimes = [f.mtime for f in files if f.mtime is not None]
-        prefix = f"{candidate.folder}/" if candidate.folder else ""
-        entry = Entry(
+        created, updated = _dates(history, candidate, files, mtimes)
+        return Entry(
             kind=KIND_OF_FORMAT[candidate.format],
             name=fields.name,
             folder=candidate.folder,
@@ -266,8 +269,9 @@ class Library:
             format=candidate.format,
             tools=fields.tools,
             model=fields.model,
+            created=created,
+            updated=updated,
         )
-        return _Built(entry, {prefix + f.rel: f.mtime for f in files})
 
     # -- files ------------------------------------------------------------------------------
 
@@ -366,36 +370,25 @@ class Library:
 
     # -- dates ------------------------------------------------------------------------------
 
-    def _date(self, built: list[_Built]) -> tuple[list[_Built], list[Problem]]:
-        """Created/updated from git for a local checkout, else from file times."""
-        history = None
-        if self.is_local and built:
-            keys = [_date_key(b.entry) for b in built]
-            history = read_history(self.root, keys)
-        notes: list[Problem] = []
+    def _read_history(
+        self, candidates: list[Candidate], agents: list[Candidate]
+    ) -> tuple[History | None, list[Problem]]:
+        """One git log for the whole library, when it is a local checkout."""
+        if not self.is_local or not (candidates or agents):
+            return None, []
+        keys = [c.folder for c in candidates] + [c.definition for c in agents]
+        history = read_history(self.root, keys)
         if history is not None and history.shallow:
-            notes.append(
-                Problem(
-                    self.display_root,
-                    1,
-                    "note",
-                    "shallow-clone",
-                    "shallow git clone: entry dates go back only to the oldest "
-                    "fetched commit (fetch the full history for true dates)",
-                )
+            note = Problem(
+                self.display_root,
+                1,
+                "note",
+                "shallow-clone",
+                "shallow git clone: entry dates go back only to the oldest "
+                "fetched commit (fetch the full history for true dates)",
             )
-        dated: list[_Built] = []
-        for item in built:
-            dates = None
-            if history is not None:
-                dates = entry_dates(history, _date_key(item.entry), item.mtimes)
-            if dates is None:
-                times = [t for t in item.mtimes.values() if t is not None]
-                dates = (min(times), max(times)) if times else None
-            if dates is not None:
-                item = _Built(replace(item.entry, created=dates[0], updated=dates[1]), item.mtimes)
-            dated.append(item)
-        return dated, notes
+            return history, [note]
+        return history, []
 
 
 @dataclass
@@ -406,6 +399,20 @@ class _RawFile:
     size: int
     mtime: float | None
     content: bytes | None = None
+
+
+def _dates(
+    history: History | None, candidate: Candidate, files: list[_RawFile], mtimes: list[float]
+) -> tuple[float | None, float | None]:
+    """(created, updated): from git for a checkout, else from file times."""
+    if history is not None:
+        key = candidate.definition if candidate.format == "agent" else candidate.folder
+        dates = entry_dates(history, key, {f.lib_rel: f.mtime for f in files})
+        if dates is not None:
+            return dates
+    if not mtimes:
+        return None, None
+    return min(mtimes), max(mtimes)
 
 
 def _reporter(shown: str, out: _Collector) -> frontmatter.Report:
@@ -430,28 +437,24 @@ def _parse(
     return check_role(doc, candidate.folder_name, report), doc
 
 
-def _date_key(entry: Entry) -> str:
-    return entry.definition_path if entry.format == "agent" else entry.folder
-
-
-def _drop_duplicates(built: list[_Built], display: Any) -> tuple[list[_Built], list[Problem]]:
+def _drop_duplicates(built: list[Entry], display: Any) -> tuple[list[Entry], list[Problem]]:
     """Two entries of one kind that declare one name are ambiguous: drop them all."""
-    groups: dict[tuple[str, str], list[_Built]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for item in built:
-        groups[(item.entry.kind, item.entry.name)].append(item)
-    kept: list[_Built] = []
+        groups[(item.kind, item.name)].append(item)
+    kept: list[Entry] = []
     problems: list[Problem] = []
     for (kind, name), group in groups.items():
         if len(group) == 1:
             kept.append(group[0])
             continue
-        paths = [b.entry.definition_path for b in group]
+        paths = [b.definition_path for b in group]
         for item in group:
-            others = ", ".join(display(p) for p in paths if p != item.entry.definition_path)
+            others = ", ".join(display(p) for p in paths if p != item.definition_path)
             problems.append(
                 Problem(
-                    display(item.entry.definition_path),
-                    item.entry.key_lines.get("name", 1),
+                    display(item.definition_path),
+                    item.key_lines.get("name", 1),
                     "error",
                     "duplicate-name",
                     f"{kind[:-1]} name {name!r} is also declared by {others}",
