@@ -50,13 +50,14 @@ def skill_text(name: str, extra: str = "") -> str:
     return f"---\nname: {name}\ndescription: The {name} skill. Use when testing.\n---\n{extra}"
 
 
-@pytest.fixture()
-def repo(tmp_path: Path) -> Path:
-    """A checkout whose library is a subfolder `lib/`, with a history at known dates."""
+@pytest.fixture(params=["subfolder", "top"])
+def repo(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A checkout whose library is a subfolder `lib/` or the top of the repository, with a
+    history at known dates."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")
-    lib = repo / "lib"
+    lib = repo / "lib" if request.param == "subfolder" else repo
     write(lib / "skills/alpha/SKILL.md", skill_text("alpha"))
     write(repo / "outside.txt", "not the library\n")
     git(repo, "add", "-A")

@@ -12,7 +12,7 @@ import os
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +31,7 @@ from sitegen.library.discover import (
     walk_local,
 )
 from sitegen.library.frontmatter import Document
-from sitegen.library.gitdates import History, entry_dates, read_history
+from sitegen.library.gitdates import GitDates, entry_dates
 from sitegen.library.model import (
     KIND_OF_FORMAT,
     Entry,
@@ -159,6 +159,15 @@ class Library:
             raise LibraryError(f"{self.display_root}: no such library (folder not found)")
         config = self.config
         skip = self._skip()
+        # git runs on its own while the tree is walked and read
+        git = GitDates(self.root) if self.is_local else None
+        try:
+            return self._read(config, skip, git)
+        finally:
+            if git is not None:
+                git.close()
+
+    def _read(self, config: Config, skip: frozenset[str], git: GitDates | None) -> LibraryReport:
         try:
             tree = (
                 walk_local(self.root, skip) if self.is_local else walk_fs(self.fs, self.root, skip)
@@ -171,30 +180,61 @@ class Library:
             for f in found.findings
         ]
         seen = sum(f.level == "error" for f in found.findings)
-        history, problems_dates = self._read_history(found.candidates, found.agents)
-        problems.extend(problems_dates)
         built: list[Entry] = []
         for candidate in found.candidates:
             seen += 1
-            item, entry_problems = self._read_entry(candidate, history)
+            item, entry_problems = self._read_entry(candidate)
             problems.extend(entry_problems)
             if item is not None:
                 built.append(item)
         for candidate in found.agents:
-            item, entry_problems, is_agent = self._read_agent(candidate, history)
+            item, entry_problems, is_agent = self._read_agent(candidate)
             seen += is_agent
             problems.extend(entry_problems)
             if item is not None:
                 built.append(item)
+        if git is not None and git.active and built:
+            built, notes = self._git_dates(git, built, tree.files)
+            problems.extend(notes)
         built, dup_problems = _drop_duplicates(built, self.display)
         problems.extend(dup_problems)
         problems.sort(key=lambda p: (p.path, p.line, p.level, p.code))
         entries = sorted(built, key=lambda e: (e.kind, e.name))
         return LibraryReport(tuple(entries), tuple(problems), seen, found.scan)
 
-    def _read_entry(
-        self, candidate: Candidate, history: History | None
-    ) -> tuple[Entry | None, list[Problem]]:
+    def _git_dates(
+        self, git: GitDates, built: list[Entry], files: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[list[Entry], list[Problem]]:
+        """Dates from the one git log: created by the first commit, updated by the last."""
+        history = git.history(_date_key(e) for e in built)
+        if history is None:
+            return built, []
+        notes = []
+        if history.shallow:
+            notes.append(
+                Problem(
+                    self.display_root,
+                    1,
+                    "note",
+                    "shallow-clone",
+                    "shallow git clone: entry dates go back only to the oldest fetched "
+                    "commit (fetch the full history for true dates)",
+                )
+            )
+
+        def mtime_of(rel: str) -> float | None:
+            info = files.get(rel)
+            return None if info is None else info.get("mtime")
+
+        dated = []
+        for entry in built:
+            dates = entry_dates(history, _date_key(entry), mtime_of)
+            if dates is not None and dates != (entry.created, entry.updated):
+                entry = replace(entry, created=dates[0], updated=dates[1])
+            dated.append(entry)
+        return dated, notes
+
+    def _read_entry(self, candidate: Candidate) -> tuple[Entry | None, list[Problem]]:
         out = _Collector()
         files = self._accept_files(candidate, out)
         self._load_contents(files, out)
@@ -207,11 +247,9 @@ class Library:
         fields, doc = _parse(candidate, by_rel[own].content or b"", shown, out)
         if fields is None or doc is None or out.failed:
             return None, out.problems
-        return self._build(candidate, fields, files, doc, history), out.problems
+        return self._build(candidate, fields, files, doc), out.problems
 
-    def _read_agent(
-        self, candidate: Candidate, history: History | None
-    ) -> tuple[Entry | None, list[Problem], bool]:
+    def _read_agent(self, candidate: Candidate) -> tuple[Entry | None, list[Problem], bool]:
         """An agent candidate is a role only if its frontmatter names one; else it is skipped."""
         out = _Collector()
         files = self._accept_files(candidate, out)
@@ -233,7 +271,7 @@ class Library:
         fields = check_agent(doc, candidate.definition, report)
         if fields is None or out.failed:
             return None, out.problems, True
-        return self._build(candidate, fields, files, doc, history), out.problems, True
+        return self._build(candidate, fields, files, doc), out.problems, True
 
     def _build(
         self,
@@ -241,13 +279,11 @@ class Library:
         fields: Fields,
         files: list[_RawFile],
         doc: Document,
-        history: History | None,
     ) -> Entry:
         infos = tuple(
             FileInfo(f.rel, f.size, hashlib.sha256(f.content or b"").hexdigest()) for f in files
         )
         mtimes = [f.mtime for f in files if f.mtime is not None]
-        created, updated = _dates(history, candidate, files, mtimes)
         return Entry(
             kind=KIND_OF_FORMAT[candidate.format],
             name=fields.name,
@@ -269,8 +305,8 @@ class Library:
             format=candidate.format,
             tools=fields.tools,
             model=fields.model,
-            created=created,
-            updated=updated,
+            created=min(mtimes) if mtimes else None,  # git dates replace these in a checkout
+            updated=max(mtimes) if mtimes else None,
         )
 
     # -- files ------------------------------------------------------------------------------
@@ -370,26 +406,6 @@ class Library:
 
     # -- dates ------------------------------------------------------------------------------
 
-    def _read_history(
-        self, candidates: list[Candidate], agents: list[Candidate]
-    ) -> tuple[History | None, list[Problem]]:
-        """One git log for the whole library, when it is a local checkout."""
-        if not self.is_local or not (candidates or agents):
-            return None, []
-        keys = [c.folder for c in candidates] + [c.definition for c in agents]
-        history = read_history(self.root, keys)
-        if history is not None and history.shallow:
-            note = Problem(
-                self.display_root,
-                1,
-                "note",
-                "shallow-clone",
-                "shallow git clone: entry dates go back only to the oldest "
-                "fetched commit (fetch the full history for true dates)",
-            )
-            return history, [note]
-        return history, []
-
 
 @dataclass
 class _RawFile:
@@ -401,18 +417,9 @@ class _RawFile:
     content: bytes | None = None
 
 
-def _dates(
-    history: History | None, candidate: Candidate, files: list[_RawFile], mtimes: list[float]
-) -> tuple[float | None, float | None]:
-    """(created, updated): from git for a checkout, else from file times."""
-    if history is not None:
-        key = candidate.definition if candidate.format == "agent" else candidate.folder
-        dates = entry_dates(history, key, {f.lib_rel: f.mtime for f in files})
-        if dates is not None:
-            return dates
-    if not mtimes:
-        return None, None
-    return min(mtimes), max(mtimes)
+def _date_key(entry: Entry) -> str:
+    """What git dates an entry by: its folder, or its own file for an agent."""
+    return entry.definition_path if entry.format == "agent" else entry.folder
 
 
 def _reporter(shown: str, out: _Collector) -> frontmatter.Report:
