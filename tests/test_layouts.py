@@ -218,3 +218,35 @@ def test_agent_rules_are_lenient_then_strict(tmp_path: Path) -> None:
     assert any(line.startswith(f"{lib}/agents/no-name.md:1: error: no name") for line in lines)
     names = {e.name for e in Library(lib).read().entries}
     assert names == {"ok", "shouty-agent", "odd", "no-name"}
+
+
+def test_a_root_that_is_one_skill_and_grouped_agent_files(tmp_path: Path) -> None:
+    single = write_library(
+        tmp_path / "solo-skill",
+        {
+            "SKILL.md": skill("solo-skill", "A repository that is one skill."),
+            "scripts/run.sh": "#!/bin/sh\n",
+            "agents/helper.md": agent("helper", "Belongs to the skill around it."),
+        },
+    )
+    report = Library(single).read()
+    assert [(e.name, e.folder) for e in report.entries] == [("solo-skill", "")]
+    assert report.strict_problems() == ()
+    assert [f.path for f in report.entries[0].files] == [
+        "SKILL.md",
+        "agents/helper.md",
+        "scripts/run.sh",
+    ]
+    grouped = write_library(
+        tmp_path / "grouped",
+        {
+            "sitegen.toml": '[roles]\nagents = ["roles/*/*.md"]\n',
+            "roles/engineering/backend-architect.md": agent("backend-architect", "Designs."),
+            "roles/empty-slip/notes.txt": "a role folder that forgot its ROLE.md\n",
+        },
+    )
+    report = Library(grouped).read()
+    assert [e.name for e in report.entries] == ["backend-architect"]
+    assert [(p.code, p.path.removeprefix(f"{grouped}/")) for p in report.problems] == [
+        ("missing-definition", "roles/empty-slip/ROLE.md")
+    ]

@@ -63,10 +63,12 @@ class Candidate:
     folder: str  # library-relative, '' for the root itself
     definition: str  # library-relative path of the definition file
     files: list[Listed] = field(default_factory=list)
+    root_name: str = ""  # the library root's own name, for an entry at the root
 
     @property
     def folder_name(self) -> str:
-        return posixpath.basename(self.folder)
+        """The name the spec compares a skill's name with: its folder's (or the root's)."""
+        return posixpath.basename(self.folder) if self.folder else self.root_name
 
 
 @dataclass
@@ -263,7 +265,8 @@ def discover(tree: Tree, config: Config, root_name: str, display_root: str) -> D
         )
     near_folders = set(near) | set(both)
     candidates = {
-        folder: Candidate(fmt, folder, definition) for folder, (fmt, definition) in claimed.items()
+        folder: Candidate(fmt, folder, definition, root_name=root_name)
+        for folder, (fmt, definition) in claimed.items()
     }
     loose: list[str] = []
     for rel, info in tree.files.items():
@@ -273,7 +276,6 @@ def discover(tree: Tree, config: Config, root_name: str, display_root: str) -> D
             continue
         rel_in = rel[len(owner.folder) + 1 :] if owner.folder else rel
         owner.files.append(_listed(rel_in, info))
-    findings.extend(_canonical_gaps(tree, candidates, near_folders))
     agent_globs = Globs(config.roles.agents)
     agents = [
         Candidate(
@@ -285,6 +287,7 @@ def discover(tree: Tree, config: Config, root_name: str, display_root: str) -> D
         for rel in sorted(loose)
         if rel.endswith(".md") and agent_globs.match_path(rel)
     ]
+    findings.extend(_canonical_gaps(tree, candidates, near_folders, agents))
     kept, excluded = _select(list(candidates.values()), agents, config)
     scan = Scan(
         root=display_root,
@@ -347,29 +350,43 @@ def _listed(rel: str, info: Mapping[str, Any]) -> Listed:
 
 
 def _canonical_gaps(
-    tree: Tree, candidates: Mapping[str, Candidate], near: set[str]
+    tree: Tree, candidates: Mapping[str, Candidate], near: set[str], agents: list[Candidate]
 ) -> list[Finding]:
     """In the documented layout, `skills/<x>/` without a SKILL.md is almost surely a slip."""
+    tops = [
+        folder
+        for folder in sorted(tree.folders)
+        if posixpath.dirname(folder) in ("skills", "roles")
+        and folder not in candidates
+        and not posixpath.basename(folder).startswith(".")
+        and not _below(folder, candidates)
+    ]
+    if not tops:
+        return []
+    holders = set()  # folders with an entry, a near miss or an agent file at or below them
+    for path in [*candidates, *near, *(a.definition for a in agents)]:
+        while path and path not in holders:
+            holders.add(path)
+            path = posixpath.dirname(path)
+    nonempty = set()  # folders holding a file at some depth
+    for rel in tree.files:
+        folder = posixpath.dirname(rel)
+        while folder and folder not in nonempty:
+            nonempty.add(folder)
+            folder = posixpath.dirname(folder)
     findings = []
-    for top, definition in (("skills", "SKILL.md"), ("roles", "ROLE.md")):
-        for folder in sorted(f for f in tree.folders if posixpath.dirname(f) == top):
-            if folder in candidates or folder in near or posixpath.basename(folder).startswith("."):
-                continue
-            prefix = folder + "/"
-            if any(c.startswith(prefix) for c in candidates) or any(
-                n.startswith(prefix) for n in near
-            ):
-                continue
-            if not any(rel.startswith(prefix) for rel in tree.files):
-                continue
-            findings.append(
-                Finding(
-                    f"{folder}/{definition}",
-                    "warning",
-                    "missing-definition",
-                    f"no {definition} in {folder}/; the folder is not an entry",
-                )
+    for folder in tops:
+        if folder in holders or folder not in nonempty:
+            continue
+        definition = "SKILL.md" if posixpath.dirname(folder) == "skills" else "ROLE.md"
+        findings.append(
+            Finding(
+                f"{folder}/{definition}",
+                "warning",
+                "missing-definition",
+                f"no {definition} in {folder}/; the folder is not an entry",
             )
+        )
     return findings
 
 
