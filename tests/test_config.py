@@ -8,7 +8,7 @@ import fsspec
 import pytest
 
 from sitegen.config import DEFAULT_MAX_FILE_SIZE, SETTINGS, Config, ConfigError, parse_config
-from sitegen.library import Library
+from sitegen.library import Library, LibraryError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -81,6 +81,6 @@ def test_config_is_read_from_any_filesystem() -> None:
     assert library.config.title == "From memory"
     assert [e.name for e in library.read().entries] == ["a"]
     fs.pipe_file("/cfg-lib/sitegen.toml", b"\xff\xfe")
-    with pytest.raises(ConfigError, match=r"sitegen.toml:1: not valid UTF-8"):
+    with pytest.raises(LibraryError, match=r"sitegen.toml:1: not valid UTF-8"):
         Library("memory:///cfg-lib").read()
     fs.rm("/cfg-lib", recursive=True)

@@ -28,6 +28,10 @@ class LibraryError(UsageError):
     """The library itself cannot be read (no such root, unreachable storage): exit 2."""
 
 
+class LibraryConfigError(LibraryError):
+    """The library's `sitegen.toml` cannot be used; the message is `file:line: key: ...`."""
+
+
 class EmptyLibraryError(LibraryError):
     """The root holds no entry at all; the message says where sitegen looked."""
 
@@ -208,6 +212,7 @@ __all__ = [
     "KIND_OF_FORMAT",
     "EmptyLibraryError",
     "Entry",
+    "LibraryConfigError",
     "FileInfo",
     "Format",
     "Kind",

@@ -37,6 +37,7 @@ from sitegen.library.model import (
     Entry,
     FileInfo,
     Level,
+    LibraryConfigError,
     LibraryError,
     LibraryReport,
     Problem,
@@ -89,7 +90,10 @@ class Library:
     def config(self) -> Config:
         """The library's `sitegen.toml` (defaults when there is none); ConfigError if bad."""
         if self._config is None:
-            self._config = self._load_config()
+            try:
+                self._config = self._load_config()
+            except ConfigError as exc:  # a LibraryError, for callers that catch only those
+                raise LibraryConfigError(str(exc)) from exc
         return self._config
 
     def _load_config(self) -> Config:
