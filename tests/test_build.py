@@ -37,7 +37,9 @@ def test_strict_problem_fails_without_touching_the_site(own_site: BuiltSite) -> 
     before = tree_state(own_site.out)
     lonely = own_site.library / "skills" / "lonely"
     lonely.mkdir()
-    (lonely / "SKILL.md").write_text("---\nname: lonely\ndescription: No tags. Use when.\n---\n")
+    (lonely / "SKILL.md").write_text(
+        "---\nname: lonely\ndescription: Odd key. Use when.\nodd: 1\n---\n"
+    )
     code, out, err = run("build", str(own_site.library), "--out", str(own_site.out), "--strict")
     assert code == 1
     assert "strict mode" in err.strip().splitlines()[-1]
@@ -53,7 +55,7 @@ def test_entries_with_errors_are_left_out_and_listed(own_site: BuiltSite) -> Non
     broken.mkdir()
     (broken / "SKILL.md").write_text("---\nname: broken-entry\n---\n")
     code, out, err = run("build", str(own_site.library), "--out", str(own_site.out))
-    assert code == 0
+    assert code == 1  # published without it, but CI must go red
     assert "broken-entry/SKILL.md:1: error: description is missing" in err
     assert "left out with errors" in out
     assert not (own_site.out / "skills" / "broken-entry").exists()

@@ -127,12 +127,14 @@ def read_json(path: Path) -> Any:
 
 
 def entries_of(library: Path) -> list[tuple[str, str]]:
-    return sorted(
+    folders = [
         (kind, folder.name)
         for kind in ("roles", "skills")
         for folder in (library / kind).iterdir()
         if folder.is_dir()
-    )
+    ]
+    agents = [("roles", f.stem) for f in (library / "agents").glob("*.md")]  # agent files
+    return sorted(folders + agents)
 
 
 def tree_state(root: Path) -> dict[str, tuple[str, int, int]]:
