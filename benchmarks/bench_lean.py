@@ -54,13 +54,11 @@ def built_site(folder: Path) -> Path:
     from sitegen.build import build_site
     from sitegen.embedder import load_embedder
     from sitegen.library import Library
-    from sitegen.model_catalog import publish_model
 
     library = folder / "library"
     shutil.copytree(ROOT / "example_library", library, ignore=shutil.ignore_patterns("index"))
     embedder = load_embedder()
-    build_site(Library(library), embedder, folder / "site")
-    publish_model(embedder.model_dir, folder / "site")
+    build_site(Library(library), embedder, folder / "site")  # publishes its model too
     return folder / "site"
 
 

@@ -37,6 +37,7 @@ from sitegen.publish import PublishError, Transaction, recover
 from sitegen.search import DEFAULT_MAX_DISTANCE
 from sitegen.site import (
     MANIFEST,
+    PassThrough,
     Similar,
     Site,
     SiteError,
@@ -333,6 +334,19 @@ def read_entry_files(library: Library) -> Callable[[Entry], Mapping[str, bytes]]
     return read
 
 
+def _model_files(embedder: Embedder) -> list[PassThrough]:
+    """The query-time model the index was made with, so the catalog carries it (issue 18).
+
+    An embedder without a prepared folder (a test double) publishes none.
+    """
+    model_dir = getattr(embedder, "model_dir", None)
+    if model_dir is None:
+        return []
+    from sitegen.model_catalog import published_model
+
+    return [PassThrough(f.path, f.sha256, f.read) for f in published_model(model_dir)]
+
+
 def build_site(
     library: Library,
     embedder: Embedder,
@@ -407,6 +421,8 @@ def build_site(
             collisions=collisions,
             updated=updated,
             index_files=index_files,
+            derived_tags={(r.kind, r.name): r.derived_tags for r in records if r.derived_tags},
+            files=_model_files(embedder),
             cache={
                 "index": digest,
                 "similar": _encode_similar(similar),

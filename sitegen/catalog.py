@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 
+from sitegen.entry import KINDS, SINGULAR
 from sitegen.errors import SitegenError, UsageError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ LIBRARY_ENV = "SITEGEN_LIBRARY"
 CONFIG_FILE = "sitegen.toml"
 CATALOG_JSON = "catalog.json"
 DISCOVERY_JSON = ".well-known/agent-skills/index.json"
-KINDS = ("roles", "skills")
+
 DEFAULT_FORMATS = {"roles": "role", "skills": "skill"}
 DEFAULT_TIMEOUT = 30.0  # seconds an HTTP connect or read may stall
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -357,7 +358,7 @@ class Catalog:
             kind = prefix
         found = [e for e in self.entries(kind) if e.name == name]
         if not found:
-            what = kind[:-1] if kind else "role or skill"
+            what = SINGULAR[kind] if kind else "role or skill"
             raise EntryNotFound(f"no {what} named {name!r} in {self.source}")
         if len(found) > 1:
             raise EntryNotFound(
@@ -473,7 +474,7 @@ class SiteCatalog(Catalog):
         for row in self._rows():
             if row.get("type") == kind and row.get("name") == name:
                 return row
-        raise EntryNotFound(f"no {kind[:-1]} named {name!r} in {self.source}")
+        raise EntryNotFound(f"no {SINGULAR[kind]} named {name!r} in {self.source}")
 
     @staticmethod
     def _summary(row: Mapping[str, Any]) -> EntrySummary:
@@ -634,7 +635,7 @@ class LibraryCatalog(Catalog):
     def _entry(self, kind: str, name: str) -> Entry:
         entry = self._all().get((kind, name))
         if entry is None:
-            raise EntryNotFound(f"no {kind[:-1]} named {name!r} in {self.source}")
+            raise EntryNotFound(f"no {SINGULAR[kind]} named {name!r} in {self.source}")
         return entry
 
     def entries(self, kind: str | None = None, tag: str | None = None) -> list[EntrySummary]:

@@ -16,6 +16,7 @@ from sitegen import __version__
 from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
 from sitegen.config import Config, parse_size
 from sitegen.embedder import Embedder, EmbedderError, load_embedder
+from sitegen.entry import SINGULAR
 from sitegen.errors import SitegenError
 from sitegen.indexer import IndexAbort, index_library, open_store
 from sitegen.library import Library, LibraryError, LibraryReport, Problem
@@ -113,7 +114,8 @@ def _report_collisions(
     else:
         for c in found:
             click.echo(
-                f"{c.distance:.3f}  {c.kind_a[:-1]} {c.name_a}  <->  {c.kind_b[:-1]} {c.name_b}: "
+                f"{c.distance:.3f}  {SINGULAR[c.kind_a]} {c.name_a}  <->  "
+                f"{SINGULAR[c.kind_b]} {c.name_b}: "
                 f"{c.suggestion()}"
             )
     same = sum(c.same_kind for c in found)
@@ -373,7 +375,7 @@ def _print_table(result: MatchResult) -> None:
     for rank, m in enumerate(result.results, start=1):
         text = m.description if len(m.description) <= room else m.description[: room - 1] + "…"
         click.echo(
-            f"{rank:>2}  {m.kind[:-1]:<6}  {m.name:<{name_width}}  {m.distance:5.3f}  {text}"
+            f"{rank:>2}  {SINGULAR[m.kind]:<6}  {m.name:<{name_width}}  {m.distance:5.3f}  {text}"
         )
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from sitegen.config import INDEX_DIR
-from sitegen.embedder import Embedder
+from sitegen.embedder import Embedder, EmbedderError
 from sitegen.library import KINDS, Entry, Library, LibraryReport
 from sitegen.metastore import MetaStore, Record, StaleSchemaError
 
@@ -118,20 +118,51 @@ def embed_entries(
     return np.vstack(parts)
 
 
+def derive_tags(
+    embedder: Embedder, entries: Sequence[Entry], vectors: np.ndarray
+) -> list[tuple[str, ...]]:
+    """Taxonomy tags for the entries whose author wrote none (empty for the others).
+
+    The taxonomy's vectors live in the prepared model folder, so they always come from the
+    model that embedded the entries; an embedder without one (a bare model folder) derives
+    nothing.
+    """
+    untagged = [i for i, e in enumerate(entries) if not e.tags]
+    found: list[tuple[str, ...]] = [() for _ in entries]
+    model_dir = getattr(embedder, "model_dir", None)
+    if not untagged or model_dir is None:
+        return found
+    from sitegen.taxonomy import load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(model_dir)
+    except EmbedderError:
+        return found
+    for i, tags in zip(untagged, taxonomy.derive_tags(vectors[untagged]), strict=True):
+        found[i] = tags
+    return found
+
+
 def _utc(timestamp: float | None) -> datetime | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
-def to_record(entry: Entry, vector: np.ndarray) -> Record:
-    """The row for an entry; its dates are the library's (git or file times), which the
-    store applies only when the entry's content changed."""
+def to_record(
+    entry: Entry, vector: np.ndarray, derived_tags: tuple[str, ...] = ()
+) -> Record:
+    """The one mapping from a library entry to its indexed record (see sitegen.entry).
+
+    Its dates are the library's (git or file times), which the store applies only when the
+    entry's content changed.
+    """
     return Record(
         kind=entry.kind,
         name=entry.name,
         description=entry.description,
         tags=entry.tags,
+        derived_tags=() if entry.tags else derived_tags,
         etag=entry.etag,
         files=tuple(f.path for f in entry.files),
         embedded_text=embedding_text(entry),
@@ -196,7 +227,10 @@ def index_library(
         stored: dict[str, dict[str, str]] = {kind: store.etags(kind) for kind in KINDS}
         plan = plan_index(report.entries, stored, rebuild=full or stale_model)
         vectors = embed_entries(embedder, plan.to_embed, progress)
-        store.upsert(to_record(e, v) for e, v in zip(plan.to_embed, vectors, strict=True))
+        tags = derive_tags(embedder, plan.to_embed, vectors)
+        store.upsert(
+            to_record(e, v, t) for e, v, t in zip(plan.to_embed, vectors, tags, strict=True)
+        )
         if store.upgraded and plan.unchanged:
             # New columns, same content: rewrite the rows with their stored vectors.
             kept = {
@@ -204,10 +238,16 @@ def index_library(
                 for r in store.list(with_vectors=True)
                 if r.embedding is not None
             }
+            entries = [e for e in plan.unchanged if (e.kind, e.name) in kept]
+            stored_vectors = np.array([kept[(e.kind, e.name)] for e in entries])
             store.upsert(
-                to_record(e, kept[(e.kind, e.name)])
-                for e in plan.unchanged
-                if (e.kind, e.name) in kept
+                to_record(e, v, t)
+                for e, v, t in zip(
+                    entries,
+                    stored_vectors,
+                    derive_tags(embedder, entries, stored_vectors),
+                    strict=True,
+                )
             )
         if store.upgraded:
             store.mark_dirty()

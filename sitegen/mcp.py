@@ -36,6 +36,7 @@ from sitegen.catalog import (
     canonical_source,
     open_catalog,
 )
+from sitegen.entry import SINGULAR
 from sitegen.errors import SitegenError
 from sitegen.targets import AGENT_KEYS, DEFAULT_AGENT
 
@@ -215,7 +216,7 @@ class CatalogServer(MCPServer):
             MCPResource(
                 uri=resource_uri(e.kind, e.name),
                 name=e.name,
-                title=f"{e.name} ({e.kind[:-1]})",
+                title=f"{e.name} ({SINGULAR[e.kind]})",
                 description=e.description,
                 mime_type="text/markdown",
             )
@@ -433,8 +434,8 @@ def create_server(
         server.resource(
             f"sitegen://{kind}/{{name}}",
             name=kind,
-            title=f"A {kind[:-1]}'s definition",
-            description=f"The definition file of the {kind[:-1]} <name>, verbatim.",
+            title=f"A {SINGULAR[kind]}'s definition",
+            description=f"The definition file of the {SINGULAR[kind]} <name>, verbatim.",
             mime_type="text/markdown",
         )(read_entry(kind))
 

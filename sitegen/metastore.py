@@ -13,11 +13,10 @@ consistent pair from a half-replaced one.
 from __future__ import annotations
 
 import builtins
-import json
 import posixpath
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -26,59 +25,33 @@ import duckdb
 import fsspec
 import numpy as np
 
-from sitegen.library import KINDS as _KINDS
-from sitegen.model_cache import DIM
+from sitegen.entry import (
+    COLUMN_DEFAULTS,
+    COLUMN_NAMES,
+    COLUMNS,
+    DIM,
+    LIGHT_COLUMNS,
+    SCHEMA_VERSION,
+    Record,
+    from_row,
+    to_row,
+)
+from sitegen.entry import KINDS as _KINDS
 
-KINDS: tuple[str, ...] = _KINDS  # defined in library; plain strings in the store's API
+KINDS: tuple[str, ...] = _KINDS  # plain strings in the store's API
 
-SCHEMA_VERSION = "2"
 # Older schemas a write session upgrades in place (the indexer then rewrites every row).
-UPGRADABLE_SCHEMAS = frozenset({"1"})
+UPGRADABLE_SCHEMAS = frozenset({"1", "2"})
 META_SCHEMA = "sitegen.schema"
 META_FINGERPRINT = "sitegen.fingerprint"
 META_BUILD = "sitegen.build"
 META_WRITTEN = "sitegen.written"
-
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("name", "VARCHAR PRIMARY KEY"),
-    ("uuid", "VARCHAR NOT NULL"),
-    ("date_created", "TIMESTAMP NOT NULL"),
-    ("date_updated", "TIMESTAMP NOT NULL"),
-    ("description", "VARCHAR NOT NULL"),
-    ("tags", "VARCHAR[] NOT NULL"),
-    ("etag", "VARCHAR NOT NULL"),
-    ("files", "VARCHAR[] NOT NULL"),
-    ("embedding", f"FLOAT[{DIM}] NOT NULL"),
-    ("embedded_text", "VARCHAR NOT NULL"),
-    ("folder", "VARCHAR NOT NULL"),
-    ("version", "VARCHAR"),
-    ("author", "VARCHAR"),
-    ("license", "VARCHAR"),
-    ("compatibility", "VARCHAR"),
-    ("allowed_tools", "VARCHAR"),
-    ("metadata", "VARCHAR"),  # JSON text: the frontmatter's `metadata` map
-    ("modified", "TIMESTAMP"),  # newest file change in the library, when the store knows it
-    # schema 2: where the entry lives, its format, and the tools and model it declares
-    ("format", "VARCHAR NOT NULL"),  # skill | role | agent
-    ("definition_path", "VARCHAR NOT NULL"),  # library-relative path of the definition file
-    ("tools", "VARCHAR[] NOT NULL"),  # allowed-tools of a skill, tools of an agent
-    ("model", "VARCHAR"),  # an agent's model (sonnet, opus, haiku, inherit or a model id)
-)
-# What a schema-1 file lacks, filled in on upgrade (every row is rewritten right after).
-_UPGRADE_DEFAULTS = {
-    "format": "CASE WHEN '{kind}' = 'skills' THEN 'skill' ELSE 'role' END",
-    "definition_path": "'{kind}/' || folder || '/' || "
-    "(CASE WHEN '{kind}' = 'skills' THEN 'SKILL.md' ELSE 'ROLE.md' END)",
-    "tools": "CAST([] AS VARCHAR[])",
-    "model": "CAST(NULL AS VARCHAR)",
-}
-COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 _CASTS = ", ".join(
     f"CAST({name} AS {type_.split(' PRIMARY')[0].split(' NOT NULL')[0]}) AS {name}"
     for name, type_ in COLUMNS
 )
-# Everything but the vector: what listings and the site need.
-LIGHT_COLUMNS = tuple(c for c in COLUMN_NAMES if c != "embedding")
+
+__all__ = ["COLUMN_NAMES", "COLUMNS", "KINDS", "SCHEMA_VERSION", "Record"]
 
 
 class MetaStoreError(Exception):
@@ -91,35 +64,6 @@ class NoIndexError(MetaStoreError):
 
 class StaleSchemaError(MetaStoreError):
     """The index was written by an older sitegen; a write session upgrades it."""
-
-
-@dataclass(frozen=True)
-class Record:
-    """One indexed entry as the store holds it."""
-
-    kind: str
-    name: str
-    description: str
-    tags: tuple[str, ...]
-    etag: str
-    files: tuple[str, ...]
-    embedded_text: str
-    folder: str
-    uuid: str = ""
-    date_created: datetime | None = None
-    date_updated: datetime | None = None
-    version: str | None = None
-    author: str | None = None
-    license: str | None = None
-    compatibility: str | None = None
-    allowed_tools: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    modified: datetime | None = None
-    format: str = "skill"
-    definition_path: str = ""
-    tools: tuple[str, ...] = ()
-    model: str | None = None
-    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -279,7 +223,7 @@ class DuckDBEngine:
         present = {d[0] for d in cursor.description or ()}
         self.upgraded = True
         return ", ".join(
-            name if name in present else _UPGRADE_DEFAULTS[name].format(kind=kind)
+            name if name in present else COLUMN_DEFAULTS[name].format(kind=kind)
             for name in COLUMN_NAMES
         )
 
@@ -527,17 +471,19 @@ class MetaStore:
 
     def get(self, kind: str, name: str, *, with_vector: bool = False) -> Record | None:
         row = self.engine.row(kind, name, with_vector=with_vector)
-        return None if row is None else _record(kind, row)
+        return None if row is None else from_row(kind, row)
 
     def list(
         self, kind: str | None = None, *, tag: str | None = None, with_vectors: bool = False
     ) -> builtins.list[Record]:
         kinds = KINDS if kind is None else (kind,)
         records = [
-            _record(k, row) for k in kinds for row in self.engine.rows(k, with_vectors=with_vectors)
+            from_row(k, row)
+            for k in kinds
+            for row in self.engine.rows(k, with_vectors=with_vectors)
         ]
         if tag is not None:
-            records = [r for r in records if tag in r.tags]
+            records = [r for r in records if tag in r.all_tags]
         return records
 
     def search(
@@ -549,7 +495,7 @@ class MetaStore:
         max_distance: float = 2.0,
     ) -> builtins.list[Hit]:
         return [
-            Hit(_record(kind, row), distance)
+            Hit(from_row(kind, row), distance)
             for kind, row, distance in self.engine.nearest(kinds, vector, limit, max_distance)
         ]
 
@@ -573,7 +519,7 @@ class MetaStore:
                 if record.embedding is None:
                     raise ValueError(f"{kind}/{record.name}: a record needs its embedding")
                 uuid_, created, updated = _dates(existing.get(record.name), record, now)
-                rows.append(_row(record, uuid=uuid_, created=created, updated=updated))
+                rows.append(to_row(record, uuid=uuid_, date_created=created, date_updated=updated))
             self.engine.upsert(kind, rows)
             self._dirty = True
 
@@ -625,63 +571,6 @@ def _dates(
     return old.uuid, min(old.created, created, updated), updated
 
 
-def _row(record: Record, *, uuid: str, created: datetime, updated: datetime) -> dict[str, Any]:
-    assert record.embedding is not None
-    return {
-        "name": record.name,
-        "uuid": uuid,
-        "date_created": created,
-        "date_updated": updated,
-        "description": record.description,
-        "tags": list(record.tags),
-        "etag": record.etag,
-        "files": list(record.files),
-        "embedding": np.asarray(record.embedding, dtype=np.float32).tolist(),
-        "embedded_text": record.embedded_text,
-        "folder": record.folder,
-        "version": record.version,
-        "author": record.author,
-        "license": record.license,
-        "compatibility": record.compatibility,
-        "allowed_tools": record.allowed_tools,
-        "metadata": json.dumps(dict(record.metadata), default=str, sort_keys=True),
-        "modified": record.modified,
-        "format": record.format,
-        "definition_path": record.definition_path,
-        "tools": list(record.tools),
-        "model": record.model,
-    }
-
-
-def _record(kind: str, row: Mapping[str, Any]) -> Record:
-    embedding = row.get("embedding")
-    return Record(
-        kind=kind,
-        name=row["name"],
-        description=row["description"],
-        tags=tuple(row["tags"] or ()),
-        etag=row["etag"],
-        files=tuple(row["files"] or ()),
-        embedded_text=row["embedded_text"],
-        folder=row["folder"],
-        uuid=row["uuid"],
-        date_created=row["date_created"],
-        date_updated=row["date_updated"],
-        version=row["version"],
-        author=row["author"],
-        license=row["license"],
-        compatibility=row["compatibility"],
-        allowed_tools=row["allowed_tools"],
-        metadata=json.loads(row["metadata"]) if row["metadata"] else {},
-        modified=row["modified"],
-        format=row["format"],
-        definition_path=row["definition_path"],
-        tools=tuple(row["tools"] or ()),
-        model=row["model"],
-        embedding=None if embedding is None else np.asarray(embedding, dtype=np.float32),
-    )
-
-
 def _sql_quote(text: str) -> str:
     return text.replace("'", "''")
 
@@ -697,13 +586,3 @@ def _quiet_rm(fs: fsspec.AbstractFileSystem, path: str) -> None:
             fs.rm(path)
     except OSError:
         pass
-
-
-def iter_kinds(kind: str) -> Iterator[str]:
-    """Expand a user's kind choice ('roles', 'skills' or 'all') into table names."""
-    if kind == "all":
-        yield from KINDS
-    elif kind in KINDS:
-        yield kind
-    else:
-        raise ValueError(f"unknown type {kind!r}; choose roles, skills or all")

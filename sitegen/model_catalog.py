@@ -18,8 +18,11 @@ nothing is cached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,12 +49,21 @@ def model_key(fingerprint: str) -> str:
     return hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
 
 
-def published_files(prepared: Path) -> list[tuple[str, bytes]]:
-    """The files a catalog publishes for a prepared model: (site-relative POSIX path, bytes).
+@dataclass(frozen=True)
+class PublishedFile:
+    """One file a catalog publishes for its model, read only when it must be written."""
 
-    For ``sitegen build``'s plan: stage these like any other output (they change only when
-    the fingerprint does). ``prepared`` is the embedder's ``model_dir``; the manifest comes
-    last, so a reader that finds the manifest finds every file.
+    path: str  # site-relative, POSIX
+    sha256: str
+    read: Callable[[], bytes]
+
+
+def published_model(prepared: Path) -> list[PublishedFile]:
+    """The files a catalog publishes for a prepared model, keyed by the manifest's sha256.
+
+    For ``sitegen build``'s plan: the keys come from the manifest, so an incremental build
+    reads none of the ~60 MB unless the fingerprint changed. ``prepared`` is the embedder's
+    ``model_dir``; the manifest comes last, so a reader that finds it finds every file.
     """
     manifest = read_json(prepared / MANIFEST_FILE)
     fingerprint = str(manifest.get("fingerprint", ""))
@@ -59,11 +71,26 @@ def published_files(prepared: Path) -> list[tuple[str, bytes]]:
     if not fingerprint or not isinstance(files, dict) or set(files) != set(QUERY_FILES):
         raise EmbedderError(f"{prepared / MANIFEST_FILE}: not a complete prepared model")
     base = f"{MODEL_DIR}/{model_key(fingerprint)}"
-    out = [(f"{base}/{name}", (prepared / name).read_bytes()) for name in QUERY_FILES]
+    out = [
+        PublishedFile(
+            f"{base}/{name}", str(files[name]["sha256"]), functools.partial(_read, prepared / name)
+        )
+        for name in QUERY_FILES
+    ]
     published = {k: v for k, v in manifest.items() if k not in _LOCAL_FIELDS}
-    text = json.dumps(published, indent=2, sort_keys=True) + "\n"
-    out.append((f"{base}/{MANIFEST_FILE}", text.encode("utf-8")))
+    text = (json.dumps(published, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    digest = hashlib.sha256(text).hexdigest()
+    out.append(PublishedFile(f"{base}/{MANIFEST_FILE}", digest, lambda: text))
     return out
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def published_files(prepared: Path) -> list[tuple[str, bytes]]:
+    """:func:`published_model` with the bytes read: (site-relative POSIX path, bytes)."""
+    return [(f.path, f.read()) for f in published_model(prepared)]
 
 
 def publish_model(prepared: Path, out_dir: Path) -> list[Path]:

@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitegen.embedder import Embedder
+from sitegen.entry import public_json, public_json_schema
 from sitegen.indexer import open_store
 from sitegen.library import Library
 from sitegen.metastore import KINDS, MetaStore, MetaStoreError, Record
@@ -238,23 +239,19 @@ def _float_param(request: Request, name: str, default: float) -> float:
 
 
 def record_json(record: Record) -> dict[str, Any]:
-    """The API's view of an entry: metadata without the vector."""
-    return {
-        "type": record.kind,
-        "name": record.name,
-        "description": record.description,
-        "tags": list(record.tags),
-        "url": _URLS.entry_dir(record.kind, record.name) + "/",
-        "version": record.version,
-        "author": record.author,
-        "license": record.license,
-        "compatibility": record.compatibility,
-        "allowed_tools": record.allowed_tools,
-        "files": list(record.files),
-        "metadata": dict(record.metadata),
-        "date_created": record.date_created.isoformat() if record.date_created else None,
-        "date_updated": record.date_updated.isoformat() if record.date_updated else None,
+    """The API's view of an entry: the schema's public fields and the entry page's URL."""
+    return public_json(record, url=_URLS.entry_dir(record.kind, record.name) + "/")
+
+
+def entry_schema() -> dict[str, Any]:
+    """The JSON Schema of :func:`record_json`, derived from the one entry schema."""
+    schema = public_json_schema()
+    schema["properties"]["url"] = {
+        "type": "string",
+        "description": "The entry's page, relative to the site root.",
     }
+    schema["required"].append("url")
+    return schema
 
 
 class Api:
@@ -533,17 +530,7 @@ def openapi_spec() -> dict[str, Any]:
                         },
                     },
                 },
-                "Entry": {
-                    "type": "object",
-                    "required": ["type", "name", "description", "tags", "url"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "name": {"type": "string"},
-                        "description": {"type": "string"},
-                        "tags": {"type": "array", "items": {"type": "string"}},
-                        "url": {"type": "string"},
-                    },
-                },
+                "Entry": entry_schema(),
             }
         },
     }

@@ -18,8 +18,10 @@ import posixpath
 import re
 from urllib.parse import quote, urlsplit
 
+from sitegen.entry import SINGULAR
+
 KIND_LABELS = {"roles": "Roles", "skills": "Skills"}
-SINGULAR = {"roles": "role", "skills": "skill"}
+__all__ = ["KIND_LABELS", "SINGULAR", "SiteUrls"]
 
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.embedder import Embedder
-from sitegen.model_catalog import MODEL_DIR, model_key, publish_model
+from sitegen.model_catalog import MODEL_DIR, model_key
 from tests.agent_helpers import build_example_site
 from tests.conftest import EXAMPLE_LIBRARY
 
@@ -63,7 +63,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     library = tmp_path_factory.mktemp("lean") / "library"
     shutil.copytree(EXAMPLE_LIBRARY, library, ignore=shutil.ignore_patterns("index"))
     out = build_example_site(library, library.parent / "site", embedder)
-    publish_model(embedder.model_dir, out)  # what `sitegen build` is to do (lead wires it)
+    key = model_key(embedder.fingerprint.as_string())
+    assert (out / MODEL_DIR / key / "manifest.json").is_file(), "the build publishes its model"
     return out
 
 

@@ -9,15 +9,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from sitegen.entry import FORMATS, KINDS, Format, Kind
 from sitegen.errors import SitegenError, UsageError
 
-Kind = Literal["roles", "skills"]
-Format = Literal["skill", "role", "agent"]
 # "note" is advice: printed by `check`, never an error, not even with --strict.
 Level = Literal["error", "warning", "note"]
 
-KINDS: tuple[Kind, ...] = ("roles", "skills")
-FORMATS: tuple[Format, ...] = ("skill", "role", "agent")
 KIND_OF_FORMAT: Mapping[Format, Kind] = MappingProxyType(
     {"skill": "skills", "role": "roles", "agent": "roles"}
 )

@@ -20,6 +20,7 @@ import fsspec
 import fsspec.core
 
 from sitegen.config import CONFIG_FILE, Config, ConfigError, parse_config
+from sitegen.entry import SINGULAR
 from sitegen.library import frontmatter
 from sitegen.library.agents import check_agent, is_agent_candidate
 from sitegen.library.discover import (
@@ -468,7 +469,7 @@ def _drop_duplicates(built: list[Entry], display: Any) -> tuple[list[Entry], lis
                     item.key_lines.get("name", 1),
                     "error",
                     "duplicate-name",
-                    f"{kind[:-1]} name {name!r} is also declared by {others}",
+                    f"{SINGULAR[kind]} name {name!r} is also declared by {others}",
                 )
             )
     return kept, problems

@@ -20,13 +20,14 @@ through :mod:`sitegen.markdown`, and file names go through :mod:`sitegen.urls`.
 
 from sitegen.site.archive import build_archive
 from sitegen.site.facts import is_text
-from sitegen.site.inputs import Similar, SiteError, SiteInput, SiteOptions
+from sitegen.site.inputs import PassThrough, Similar, SiteError, SiteInput, SiteOptions
 from sitegen.site.manifest import MANIFEST, list_files, load_manifest, same_bytes
 from sitegen.site.plan import Site, SitePlan, pending
 from sitegen.site.render import RenderResult, Stager, render_site
 
 __all__ = [
     "MANIFEST",
+    "PassThrough",
     "RenderResult",
     "Similar",
     "Site",

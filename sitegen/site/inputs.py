@@ -34,6 +34,15 @@ class SiteOptions:
     title: str = "Agent roles & skills"
 
 
+@dataclass(frozen=True)
+class PassThrough:
+    """A file published as it is (the catalog's model), read only when it must be written."""
+
+    path: str  # site-relative, POSIX
+    sha256: str
+    read: Callable[[], bytes]
+
+
 @dataclass
 class SiteInput:
     """Everything the site is made of, as plain data (the site knows nothing of the index)."""
@@ -44,6 +53,10 @@ class SiteInput:
     # Pairs of entries so close in embedding space that an agent may pick the wrong one.
     collisions: Sequence[Collision] = field(default_factory=tuple)
     updated: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
+    # Tags derived from the keyword taxonomy, for entries whose author wrote none.
+    derived_tags: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     index_files: Mapping[str, bytes] = field(default_factory=dict)
+    # Files published as they are, e.g. the query-time model the index was made with.
+    files: Sequence[PassThrough] = field(default_factory=tuple)
     # Opaque data the caller wants back next build (kept in the manifest as "cache").
     cache: Mapping[str, Any] = field(default_factory=dict)

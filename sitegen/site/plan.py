@@ -85,6 +85,7 @@ def plan_site(
     catalog.plan(model, out)
     discovery.plan(model, out)
     static.plan_index_files(model, out)
+    static.plan_pass_through(model, out)
     crawl.plan(model, out)
     static.plan_nojekyll(out)
     static.plan_assets(model, out)

@@ -18,6 +18,13 @@ def plan_index_files(model: SiteModel, out: Outputs) -> None:
         out.add(model.urls.index_file(name), key_of("bytes", _sha256(blob)), const(blob))
 
 
+def plan_pass_through(model: SiteModel, out: Outputs) -> None:
+    """Files published as they are (the catalog's model): keyed by their sha256, so they are
+    read and written only when they change."""
+    for item in model.data.files:
+        out.add(item.path, key_of("file", item.sha256), item.read)
+
+
 def plan_nojekyll(out: Outputs) -> None:
     # GitHub Pages (Jekyll) would hide .well-known/ without this marker.
     out.add(".nojekyll", key_of("empty"), lambda: b"")
