@@ -347,6 +347,25 @@ def _model_files(embedder: Embedder) -> list[PassThrough]:
     return [PassThrough(f.path, f.sha256, f.read) for f in published_model(model_dir)]
 
 
+def _semantic(
+    options: SiteOptions,
+    embedder: Embedder,
+    store: Any,
+    records: Sequence[Record],
+    entries: Sequence[Entry],
+) -> Any:
+    """The in-browser semantic bundle's input when the build asks for one (else None)."""
+    if not options.semantic:
+        return None
+    from sitegen.browser_bundle import semantic_input
+
+    if not any(r.embedding is not None for r in records):
+        records = store.list(with_vectors=True)
+    published = {(e.kind, e.name) for e in entries}
+    chosen = [r for r in records if (r.kind, r.name) in published]
+    return semantic_input(options.semantic, embedder, chosen)
+
+
 def build_site(
     library: Library,
     embedder: Embedder,
@@ -408,6 +427,7 @@ def build_site(
                     collisions = record_collisions(records)
                 else:
                     records = store.list(with_vectors=False)
+                semantic = _semantic(site.options, embedder, store, records, report.entries)
         except (IndexAbort, MetaStoreError, EmbedderError) as exc:
             raise BuildError(str(exc)) from exc
         updated: dict[tuple[str, str], datetime | None] = {
@@ -423,6 +443,7 @@ def build_site(
             index_files=index_files,
             derived_tags={(r.kind, r.name): r.derived_tags for r in records if r.derived_tags},
             files=_model_files(embedder),
+            semantic=semantic,
             cache={
                 "index": digest,
                 "similar": _encode_similar(similar),

@@ -401,6 +401,14 @@ def _print_table(result: MatchResult) -> None:
     "relative to the site root (e.g. api/match).",
 )
 @click.option(
+    "--semantic",
+    type=click.Choice(["off", "browser", "static"]),
+    default=None,
+    help="In-browser semantic search for static hosts, fetched only when a visitor asks for it: "
+    "browser (the index's own model in onnxruntime-web, ~20 MB once) or static (a distilled "
+    "static model, a few MB, less exact). Default: sitegen.toml's `semantic`, else off.",
+)
+@click.option(
     "--templates",
     type=click.Path(exists=True, file_okay=False),
     default=None,
@@ -420,6 +428,7 @@ def build_command(
     out: str | None,
     base_url: str | None,
     api_url: str | None,
+    semantic: str | None,
     templates: str | None,
     title: str | None,
     strict: bool,
@@ -440,6 +449,9 @@ def build_command(
     out = out or _config_path(first, config, "out") or "site"
     lib = _open_library(library, config=config, ignore=(out,))
     options = _site_options(lib, config, base_url, api_url, templates, title)
+    chosen = semantic or config.semantic
+    if chosen != "off":
+        options = replace(options, semantic=chosen)
     report = _read(lib)
     _print_problems(report.problems, err=True)
     embedder = _load_embedder(model)

@@ -79,6 +79,15 @@ def _globs(value: Any) -> tuple[str, ...]:
     return patterns
 
 
+SEMANTIC_CHOICES = ("off", "browser", "static")
+
+
+def _semantic(value: Any) -> str:
+    if not isinstance(value, str) or value not in SEMANTIC_CHOICES:
+        raise ValueError(f"expected one of {', '.join(SEMANTIC_CHOICES)}, got {_describe(value)}")
+    return value
+
+
 def _describe(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}
     return names.get(type(value), repr(value))
@@ -110,6 +119,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Semantic match endpoint the search page also queries (URL or site-relative path).",
         "--api-url",
+    ),
+    Setting(
+        "semantic",
+        _semantic,
+        "off",
+        "In-browser semantic search on the static site: off, browser (the index's model in "
+        "onnxruntime-web) or static (a distilled static model; smaller, less exact).",
+        "--semantic",
     ),
     Setting(
         "templates",
@@ -169,6 +186,7 @@ class Config:
     title: str | None = None
     base_url: str | None = None
     api_url: str | None = None
+    semantic: str = "off"
     templates: str | None = None
     out: str = "site"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -216,6 +234,7 @@ def parse_config(text: str, source: str) -> Config:
         title=get("title"),
         base_url=get("base_url"),
         api_url=get("api_url"),
+        semantic=get("semantic"),
         templates=get("templates"),
         out=get("out"),
         max_file_size=get("max_file_size"),

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sitegen.collisions import Collision
 from sitegen.library import Entry
 
@@ -27,9 +29,25 @@ class Similar:
 
 
 @dataclass(frozen=True)
+class SemanticInput:
+    """What the build hands the site for in-browser semantic search (plain data)."""
+
+    design: str  # "browser" (the ONNX model in onnxruntime-web) or "static" (model2vec)
+    fingerprint: str
+    rows: Sequence[tuple[str, str, str]]  # (kind, name, description), row order of `vectors`
+    vectors: np.ndarray  # float32 (n, dims), unit rows
+    vocab: Sequence[str]
+    tokenizer: Mapping[str, object]  # WordPiece settings (lowercase, ids of CLS/SEP/UNK, ...)
+    model: bytes = b""  # browser: the ONNX graph
+    runtime: Mapping[str, Path] = field(default_factory=dict)  # browser: onnxruntime-web files
+    tokens: np.ndarray | None = None  # static: float32 (vocab, dims)
+
+
+@dataclass(frozen=True)
 class SiteOptions:
     base_url: str | None = None
     api_url: str | None = None
+    semantic: str | None = None  # in-browser semantic search: "browser", "static" or None
     templates: Path | None = None
     title: str = "Agent roles & skills"
 
@@ -58,5 +76,7 @@ class SiteInput:
     index_files: Mapping[str, bytes] = field(default_factory=dict)
     # Files published as they are, e.g. the query-time model the index was made with.
     files: Sequence[PassThrough] = field(default_factory=tuple)
+    # In-browser semantic search (files under semantic/), when options.semantic asks for it.
+    semantic: SemanticInput | None = None
     # Opaque data the caller wants back next build (kept in the manifest as "cache").
     cache: Mapping[str, Any] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.site import semantic
 from sitegen.site.inputs import SiteInput, SiteOptions
 from sitegen.site.manifest import MANIFEST, manifest_bytes
 from sitegen.site.model import SiteModel
@@ -89,6 +90,7 @@ def plan_site(
     crawl.plan(model, out)
     static.plan_nojekyll(out)
     static.plan_assets(model, out)
+    semantic.plan(data.semantic, out)
     search_plan, kept = plan_search(model, previous.get("search") or {}, existing)
     return SitePlan(
         outputs=tuple(without_conflicts(out.items + kept)),

@@ -345,15 +345,17 @@ class SearchView:
     pagefind: str
     api: str | None
     catalog: str
+    semantic: str | None = None  # the in-browser semantic bundle's manifest, when built
 
     def context(self) -> JSON:
-        return {"title": "Search", "pagefind": self.pagefind}
+        return {"title": "Search", "pagefind": self.pagefind, "semantic": self.semantic}
 
     def to_json(self, page: str) -> JSON:
         return {
             "pagefind": relative(page, self.pagefind),
             "api": self.api,
             "catalog": relative(page, self.catalog),
+            "semantic": relative(page, self.semantic) if self.semantic else None,
         }
 
 
