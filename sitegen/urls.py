@@ -184,6 +184,10 @@ class SiteUrls:
     def search(self) -> str:
         return "search/index.html"
 
+    def search_names(self) -> str:
+        """Every entry's kind and name, for the search page's "did you mean"."""
+        return "search/names.json"
+
     def not_found(self) -> str:
         return "404.html"
 

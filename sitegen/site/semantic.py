@@ -63,7 +63,10 @@ def plan(data: SemanticInput | None, out: Outputs) -> None:
     runtime = {}
     for name, source in sorted(data.runtime.items()):
         blob = source.read_bytes()
-        path = f"{FOLDER}/ort/{hashlib.sha256(blob).hexdigest()[:12]}/{name}"
+        # .mjs published as .js: every static host serves .js as JavaScript (module imports
+        # need that), not every one knows .mjs.
+        served = name[: -len(".mjs")] + ".js" if name.endswith(".mjs") else name
+        path = f"{FOLDER}/ort/{hashlib.sha256(blob).hexdigest()[:12]}/{served}"
         runtime[name] = path
         files[f"ort:{name}"] = blob
         paths[f"ort:{name}"] = path

@@ -345,16 +345,23 @@ class SearchView:
     pagefind: str
     api: str | None
     catalog: str
+    names: str = ""  # every entry's kind and name, for "did you mean"
     semantic: str | None = None  # the in-browser semantic bundle's manifest, when built
 
     def context(self) -> JSON:
-        return {"title": "Search", "pagefind": self.pagefind, "semantic": self.semantic}
+        return {
+            "title": "Search",
+            "pagefind": self.pagefind,
+            "names": self.names,
+            "semantic": self.semantic,
+        }
 
     def to_json(self, page: str) -> JSON:
         return {
             "pagefind": relative(page, self.pagefind),
             "api": self.api,
             "catalog": relative(page, self.catalog),
+            "names": relative(page, self.names),
             "semantic": relative(page, self.semantic) if self.semantic else None,
         }
 
