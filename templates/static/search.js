@@ -16,6 +16,7 @@
   var RRF_K = 60;
   var NAME_BONUS = 1; /* an entry the query names exactly is pinned first (as `sitegen match`) */
   var NEAR_BONUS = 1 / 61; /* a near-exact name (a typo) counts as one more first place */
+  var NEAR_WORDS = 4; /* "did you mean" for short queries only: sentences hit names by chance */
   var THIN = 3; /* fewer keyword results than this: ask for meaning-based results too */
   var PREF = "sitegen-semantic";
 
@@ -168,7 +169,7 @@
   function nearNames(query, kind) {
     if (!names) return [];
     var list = words(query);
-    if (!list.length) return [];
+    if (!list.length || list.length > NEAR_WORDS) return [];
     var slug = list.join("-");
     var known = {};
     names.forEach(function (n) { n[1].split("-").forEach(function (w) { known[w] = true; }); });
@@ -423,10 +424,9 @@
   function cue(e, rank) {
     if (e.exact) return "exact name";
     if (rank === 0) return "best match";
-    if (e.keywordRank !== null && e.distance !== null && e.distance <= 0.7) return "strong";
-    if (e.distance !== null && e.distance <= 0.55) return "strong";
     if (e.near) return "similar name";
-    if (e.keywordRank !== null && e.keywordRank < 3) return "strong";
+    if (e.distance !== null && (e.distance <= 0.6 || (e.keywordRank !== null && e.distance <= 0.7))) return "strong";
+    if (e.distance === null && e.keywordRank !== null) return "matches your words";
     return "related";
   }
 
@@ -518,7 +518,7 @@
       var count = keyword ? keyword.length : 0;
       var thin = count < THIN;
       var wanted = (options && options.meaning) || storage() === "on" || (thin && (count === 0 || words(query).length >= 2));
-      var namesReady = thin ? loadNames() : Promise.resolve(names);
+      var namesReady = loadNames();
       var near0 = [];
       render(query, fuse(query, keyword, null, near0), near0);
       say(query, count, true);
@@ -528,7 +528,7 @@
       ]).then(function (both) {
         if (ticket !== sequence) return;
         var semantic = both[0];
-        var near = thin ? nearNames(query, kind) : [];
+        var near = nearNames(query, kind);
         var list = fuse(query, keyword, semantic, near);
         render(query, list, near);
         say(query, list.length, false);

@@ -77,7 +77,7 @@ def test_search_as_you_type_finds_the_entry(chromium: Any, site: BuiltSite) -> N
         first.wait_for()
         assert first.inner_text() == "terraform-plan-reviewer"
         assert "result" in page.locator("#sg-search-status").inner_text()
-        assert page.locator("#sg-semantic").is_hidden()  # no API here: quietly absent
+        assert page.locator("#sg-meaning").count() == 0  # no API, no bundle: keyword only
         assert "q=terraform+plan" in page.url or "q=terraform%20plan" in page.url
         first.click()
         page.wait_for_url("**/skills/terraform-plan-reviewer/index.html")
@@ -253,13 +253,15 @@ def test_semantic_matches_from_the_server(
         )
         assert set(query.split()) & entry_words <= {"with", "our"}
         search(page, query)
-        semantic = page.locator("#sg-semantic-results li")
-        semantic.first.wait_for()
-        assert page.locator("#sg-semantic").is_visible()
-        names = page.locator("#sg-semantic-results li h3 a").all_inner_texts()
+        page.locator('#sg-results[data-state="done"][data-sources="keyword+meaning"]').wait_for(
+            state="attached"
+        )
+        names = page.locator("#sg-results li h3 a").all_inner_texts()
         assert names[0] == "accessibility-auditor"
-        assert page.locator("#sg-semantic-results .sg-badge-semantic").count() == len(names)
-        href = page.locator("#sg-semantic-results li h3 a").first.get_attribute("href")
+        assert len(names) == len(set(names))  # one list: keyword and meaning merged
+        assert page.locator("#sg-results .sg-cue").first.inner_text() == "best match"
+        assert "cosine" not in page.locator("#sg-results").inner_text()
+        href = page.locator("#sg-results li h3 a").first.get_attribute("href")
         assert href and href.startswith(base) and href.endswith("/index.html")
         assert w.clean(), w.report()
 
