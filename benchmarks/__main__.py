@@ -12,6 +12,7 @@ from benchmarks import (
     bench_prepare,
     bench_quality,
     bench_read,
+    bench_semantic,
     bench_server,
     bench_site,
     bench_tags,
@@ -27,6 +28,7 @@ SUITES = {
     "prepare": bench_prepare.run,
     "tags": bench_tags.run,
     "lean": bench_lean.run,
+    "semantic": bench_semantic.run,
 }
 
 

@@ -375,9 +375,38 @@
 
   function key(r) { return r.type + "/" + r.name; }
 
+  var STOP = {};
+  ("a an and any are as at be by can do does for from get has have how i in into is it its me my " +
+   "need of on or our out so some than that the their them this to up us we what when where " +
+   "which who why will with you your").split(" ").forEach(function (w) { STOP[w] = true; });
+
+  function stem(word) {
+    var suffixes = ["ations", "ation", "ings", "ing", "ers", "er", "ors", "or", "es", "s", "ed"];
+    for (var i = 0; i < suffixes.length; i++) {
+      var s = suffixes[i];
+      if (word.length - s.length >= 4 && word.slice(-s.length) === s) return word.slice(0, -s.length);
+    }
+    return word;
+  }
+
+  /* How much of the query a keyword hit covers: the share of the query's content words that
+     start a word of its name or description. A sentence that shares one incidental word with
+     an entry is no keyword match. */
+  function coverage(query, r) {
+    var asked = words(query).filter(function (w) { return !STOP[w]; });
+    if (!asked.length) return 1;
+    var text = words(r.name.replace(/-/g, " ") + " " + (r.description || ""));
+    var found = asked.filter(function (w) {
+      var s = stem(w);
+      return text.some(function (t) { return t.indexOf(s) === 0; });
+    });
+    return found.length / asked.length;
+  }
+
   /* One list: reciprocal rank fusion of the keyword and meaning lists (results by meaning
-     farther than MAX_DISTANCE dropped), an exactly named entry pinned first, a near-exact name
-     (a typo of it) counted as one more first place. Returns [{..., cue}]. */
+     farther than MAX_DISTANCE dropped; keyword hits weighted by how much of the query they
+     cover), an exactly named entry pinned first, a near-exact name (a typo of it) counted as
+     one more first place. Returns [{..., cue}]. Measured on queries.yaml: BENCHMARKS.md. */
   function fuse(query, keyword, semantic, near) {
     var slug = words(query).join("-");
     var merged = {};
@@ -388,7 +417,10 @@
     }
     (keyword || []).forEach(function (r, rank) {
       var e = entry(r);
-      e.score += 1 / (RRF_K + rank + 1);
+      /* With results by meaning, a keyword hit counts as much as it covers the query (and
+         hardly at all under half); alone, Pagefind's order stands. */
+      var share = semantic ? coverage(query, r) : 1;
+      e.score += (share >= 0.5 ? share : share / 10) / (RRF_K + rank + 1);
       e.keywordRank = rank;
       e.subs = r.subs || [];
       if (!e.description) e.description = r.description;

@@ -62,7 +62,7 @@ def settle(page: Any) -> None:
 def ask(page: Any, query: str) -> list[str]:
     page.locator("#sg-q").fill(query)
     settle(page)
-    return page.locator("#sg-results li").evaluate_all("els => els.map(e => e.dataset.name)")
+    return page.locator("#sg-results > li").evaluate_all("els => els.map(e => e.dataset.name)")
 
 
 def expected(item: dict[str, Any]) -> set[str]:
@@ -90,7 +90,7 @@ def test_paraphrase_finds_its_target_first_on_a_static_host(
         page.goto(base + "search/index.html")
         page.locator("#sg-q").press_sequentially(PARAPHRASE, delay=10)
         settle(page)
-        names = page.locator("#sg-results li").evaluate_all("els => els.map(e => e.dataset.name)")
+        names = page.locator("#sg-results > li").evaluate_all("els => els.map(e => e.dataset.name)")
         assert names[0] == "accessibility-auditor", names
         assert page.locator("#sg-results li").first.locator(".sg-cue").inner_text() == "best match"
         assert "cosine" not in page.locator("#sg-results").inner_text()
@@ -190,9 +190,10 @@ def test_merged_list_and_keyboard(
         # a typo: "did you mean" names the entry, which comes first
         names = ask(page, "terafrom")
         assert names[0] == "terraform-plan-reviewer", names
-        assert "Did you mean terraform-plan-reviewer?" in page.locator("#sg-did-you-mean").inner_text()
+        offered = page.locator("#sg-did-you-mean").inner_text()
+        assert "Did you mean terraform-plan-reviewer?" in offered
         # a paraphrase
-        names = ask(page, "can people who rely on a screen reader get through our checkout page")
+        names = ask(page, "can people who rely on a screen reader get through our checkout")
         assert names[0] == "accessibility-auditor", names
         assert page.locator("#sg-results .sg-cue").first.inner_text() == "best match"
         # Markdown in descriptions renders inline (code), as text, never as markup
@@ -202,7 +203,8 @@ def test_merged_list_and_keyboard(
         # arrows move through results, Escape returns, Enter opens
         page.locator("#sg-q").focus()
         page.keyboard.press("ArrowDown")
-        assert page.evaluate("document.activeElement.textContent") == "terraform-plan-reviewer"
+        focused = "document.activeElement.textContent"
+        assert page.evaluate(focused) == "terraform-plan-reviewer"
         page.keyboard.press("ArrowDown")
         second = page.evaluate("document.activeElement.textContent")
         assert second != "terraform-plan-reviewer"
