@@ -421,6 +421,7 @@
          hardly at all under half); alone, Pagefind's order stands. */
       var share = semantic ? coverage(query, r) : 1;
       e.score += (share >= 0.5 ? share : share / 10) / (RRF_K + rank + 1);
+      e.share = share;
       e.keywordRank = rank;
       e.subs = r.subs || [];
       if (!e.description) e.description = r.description;
@@ -458,7 +459,7 @@
     if (rank === 0) return "best match";
     if (e.near) return "similar name";
     if (e.distance !== null && (e.distance <= 0.6 || (e.keywordRank !== null && e.distance <= 0.7))) return "strong";
-    if (e.distance === null && e.keywordRank !== null) return "matches your words";
+    if (e.distance === null && e.keywordRank !== null && e.share >= 0.5) return "matches your words";
     return "related";
   }
 
@@ -548,7 +549,10 @@
       if (ticket !== sequence) return;
       if (keyword === null && pagefindFailed) status.textContent = "The keyword index could not be loaded.";
       var count = keyword ? keyword.length : 0;
-      var thin = count < THIN;
+      /* thin: few hits that cover most of what was asked (a sentence's incidental words
+         match many entries, none of them well) */
+      var solid = (keyword || []).filter(function (r) { return coverage(query, r) >= 0.5; }).length;
+      var thin = solid < THIN;
       var wanted = (options && options.meaning) || storage() === "on" || (thin && (count === 0 || words(query).length >= 2));
       var namesReady = loadNames();
       var near0 = [];

@@ -138,7 +138,8 @@ def test_fused_list_beats_either_list_alone(chromium: Any, semantic_site: BuiltS
               const pf = await import('../pagefind/pagefind.js');
               await pf.options({baseUrl: '/', noWorker: true}); await pf.init();
               const sem = await import('../static/semantic.js');
-              const engine = await sem.load(new URL('../semantic/manifest.json', location.href).href);
+              const manifest = new URL('../semantic/manifest.json', location.href).href;
+              const engine = await sem.load(manifest);
               const out = [];
               for (const q of queries) {
                 const kind = q.type || 'all';
@@ -161,7 +162,8 @@ def test_fused_list_beats_either_list_alone(chromium: Any, semantic_site: BuiltS
     scores: dict[str, dict[str, int]] = {"all": {}, "typos": {}}
     for q, (keyword, meaning), fused_first in zip(queries, alone, fused, strict=True):
         for part in ("all", "typos") if q["query"] in typos else ("all",):
-            for source, name in (("keyword", keyword), ("meaning", meaning), ("fused", fused_first)):
+            firsts = (("keyword", keyword), ("meaning", meaning), ("fused", fused_first))
+            for source, name in firsts:
                 scores[part][source] = scores[part].get(source, 0) + (name in expected(q))
     overall, typo = scores["all"], scores["typos"]
     assert overall["fused"] >= max(overall["keyword"], overall["meaning"]), scores
