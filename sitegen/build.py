@@ -30,6 +30,7 @@ import numpy as np
 from sitegen.collisions import Collision, find_collisions
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
+from sitegen.errors import SitegenError
 from sitegen.indexer import IndexAbort, IndexResult, index_library, open_store
 from sitegen.library import KINDS, Entry, Library, LibraryError, LibraryReport, Problem
 from sitegen.metastore import MetaStoreError, Record
@@ -56,12 +57,14 @@ Log = Callable[[str], None]
 Progress = Callable[[int, int], None]
 
 
-class BuildError(Exception):
+class BuildError(SitegenError):
     """The build failed; nothing was published. The message is one line."""
 
 
 class BuildUsageError(BuildError):
     """The build was asked for something unsafe or impossible (exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass

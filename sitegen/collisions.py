@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sitegen.entry import SINGULAR
+
 DEFAULT_COLLISION_DISTANCE = 0.3
 _CHUNK = 1024
 _WORD = re.compile(r"[a-z][a-z0-9+#.-]{2,}")
@@ -42,6 +44,13 @@ class Collision:
             f"(inputs, outputs, and when to pick {self.name_a} over {self.name_b})"
         )
 
+    def line(self) -> str:
+        """One line of the report: distance, the pair, and what to sharpen."""
+        return (
+            f"{self.distance:.3f}  {SINGULAR[self.kind_a]} {self.name_a}  <->  "
+            f"{SINGULAR[self.kind_b]} {self.name_b}: {self.suggestion()}"
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "a": {"type": self.kind_a, "name": self.name_a},
@@ -50,6 +59,27 @@ class Collision:
             "shared_words": list(self.shared),
             "suggestion": self.suggestion(),
         }
+
+
+@dataclass(frozen=True)
+class CollisionReport:
+    """The collision check of a whole library: `check --collisions` prints it."""
+
+    library: str
+    entries: int
+    pairs: tuple[Collision, ...]
+    max_distance: float
+
+    @property
+    def same_kind(self) -> int:
+        """Pairs of one kind: those fail the check (a role and a skill may overlap)."""
+        return sum(c.same_kind for c in self.pairs)
+
+    def summary(self) -> str:
+        return (
+            f"{self.library}: {self.entries} entries, {len(self.pairs)} pair(s) within "
+            f"distance {self.max_distance} ({self.same_kind} of one kind)"
+        )
 
 
 def content_words(text: str) -> set[str]:

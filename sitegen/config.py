@@ -9,10 +9,11 @@ list. A bad file is one :class:`ConfigError` line naming the file, the line and 
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sitegen.errors import UsageError
@@ -88,6 +89,18 @@ def _semantic(value: Any) -> str:
     return value
 
 
+def _base_url(value: Any) -> str:
+    from sitegen.urls import normalize_base_url
+
+    return normalize_base_url(_text(value))
+
+
+def _api_url(value: Any) -> str:
+    from sitegen.urls import normalize_api_url
+
+    return normalize_api_url(_text(value))
+
+
 def _describe(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}
     return names.get(type(value), repr(value))
@@ -95,48 +108,77 @@ def _describe(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its dotted key in `sitegen.toml`, how to read it, its default, its help."""
+    """One setting: its dotted key in `sitegen.toml`, how to read it, its default, its help.
+
+    A setting with a `flag` is also a command-line option; the CLI builds that option from
+    this declaration (help, metavar, and `parse` as the value's check), so the flag and the
+    file can never disagree on what a value means.
+    """
 
     key: str
     parse: Callable[[Any], Any]
     default: Any
     help: str
     flag: str | None = None  # the command-line flag that overrides it
+    metavar: str = "TEXT"
+    shown_default: str | None = None  # the default as people read it, when not `default`
+
+    @property
+    def option_help(self) -> str:
+        """The flag's help: what it does, where else it can be set, its default."""
+        default = self.shown_default or (None if self.default is None else str(self.default))
+        tail = f"; default: {default}" if default else ""
+        return f"{self.help} [sitegen.toml: {self.key}{tail}]"
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("title", _text, None, "Site title (default: Agent roles & skills).", "--title"),
+    Setting(
+        "title", _text, None, "Site title.", "--title", shown_default="Agent roles & skills"
+    ),
     Setting(
         "base_url",
-        _text,
+        _base_url,
         None,
         "Absolute URL the site is published at (sitemap, absolute discovery links).",
         "--base-url",
+        metavar="URL",
     ),
     Setting(
         "api_url",
-        _text,
+        _api_url,
         None,
-        "Semantic match endpoint the search page also queries (URL or site-relative path).",
+        "Semantic match endpoint the search page also queries (URL or site-relative path, "
+        "e.g. api/match).",
         "--api-url",
+        metavar="URL",
     ),
     Setting(
         "semantic",
         _semantic,
         "off",
         "In-browser semantic search on the static site: off, browser (the index's model in "
-        "onnxruntime-web) or static (a distilled static model; smaller, less exact).",
+        "onnxruntime-web, ~20 MB once) or static (a distilled static model, a few MB, less "
+        "exact); fetched only when a visitor asks for it.",
         "--semantic",
+        metavar="MODE",
     ),
     Setting(
         "templates",
         _text,
         None,
-        "Folder of templates overriding the theme; relative to the library root.",
+        "Folder of templates (and static/ files) overriding the default theme by file name; "
+        "in the file, relative to the library root.",
         "--templates",
+        metavar="DIR",
     ),
     Setting(
-        "out", _text, "site", "Output folder of `build`; relative to the library root.", "--out"
+        "out",
+        _text,
+        "site",
+        "Output folder of `build` (and the site `serve` serves); in the file, relative to "
+        "the library root.",
+        "--out",
+        metavar="DIR",
     ),
     Setting(
         "max_file_size",
@@ -144,6 +186,8 @@ SETTINGS: tuple[Setting, ...] = (
         DEFAULT_MAX_FILE_SIZE,
         "Largest file an entry may hold (10MB, 512KB or a byte count).",
         "--max-file-size",
+        metavar="SIZE",
+        shown_default="10MB",
     ),
     Setting(
         "skills.include",
@@ -195,14 +239,38 @@ class Config:
     source: str | None = None
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     explicit: frozenset[str] = frozenset()
+    flags: frozenset[str] = frozenset()  # keys set on the command line
 
     def where(self, key: str) -> str:
-        """`file:line` of a key, for error messages about a value that came from the file."""
+        """Where a value came from, for error messages: its flag, or `file:line`."""
+        if key in self.flags:
+            return SETTINGS_BY_KEY[key].flag or key
         return f"{self.source}:{self.lines.get(key, 1)}" if self.source else key
 
     def given(self, key: str) -> bool:
         """Whether the file set this key (rather than the default applying)."""
         return key in self.explicit
+
+    def with_flags(self, values: Mapping[str, Any]) -> Config:
+        """These settings with command-line values laid over them (None: not given).
+
+        Values arrive already checked by their setting's `parse` (the CLI's option type).
+        """
+        given = {key: value for key, value in values.items() if value is not None}
+        return replace(self, **given, flags=self.flags | frozenset(given))
+
+    def path(self, key: str, root: str | None) -> str | None:
+        """A folder setting as a path: a flag as given (relative to the working folder), a
+        file value relative to the library `root` (None: the library is not on this
+        machine, so the value is used as written), else the default."""
+        value = getattr(self, key)
+        if value is None:
+            return None
+        text = str(value)
+        from_file = key in self.explicit and key not in self.flags
+        if from_file and root is not None and not os.path.isabs(text):
+            return os.path.join(root, text)
+        return text
 
 
 def parse_config(text: str, source: str) -> Config:

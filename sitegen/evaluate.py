@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from sitegen.embedder import Embedder
+from sitegen.errors import SitegenError, UsageError
 from sitegen.metastore import KINDS, MetaStore
 from sitegen.search import match
 
@@ -20,7 +21,7 @@ EVAL_DEPTH = 10  # MRR@10: ranks past 10 count as misses
 NO_CUTOFF = 2.0  # cosine distance never exceeds 2: rank everything
 
 
-class QueriesError(Exception):
+class QueriesError(UsageError):
     """The queries file cannot be used; the message names the file and the item."""
 
 
@@ -170,3 +171,20 @@ def evaluate(
         if any(o.expected_kind == kind for o in outcomes)
     }
     return EvalReport(tuple(outcomes), _scores(outcomes), by_kind)
+
+
+class QualityBelowThreshold(SitegenError):
+    """A quality gate failed (exit 1): CI stops the publish."""
+
+
+def check_gates(
+    report: EvalReport, *, min_recall_at_1: float | None = None, min_mrr: float | None = None
+) -> None:
+    """Raise QualityBelowThreshold naming every figure under its threshold (None: no gate)."""
+    failed = []
+    if min_recall_at_1 is not None and report.overall.recall_at_1 < min_recall_at_1:
+        failed.append(f"recall@1 {report.overall.recall_at_1:.3f} < {min_recall_at_1}")
+    if min_mrr is not None and report.overall.mrr_at_10 < min_mrr:
+        failed.append(f"MRR@10 {report.overall.mrr_at_10:.3f} < {min_mrr}")
+    if failed:
+        raise QualityBelowThreshold("quality below threshold: " + "; ".join(failed))

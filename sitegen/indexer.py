@@ -15,6 +15,7 @@ import numpy as np
 
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
+from sitegen.errors import SitegenError
 from sitegen.library import KINDS, Entry, Library, LibraryReport
 from sitegen.metastore import MetaStore, Record, StaleSchemaError
 
@@ -22,7 +23,7 @@ EMBED_BATCH = 256
 Progress = Callable[[int, int], None]
 
 
-class IndexAbort(Exception):
+class IndexAbort(SitegenError):
     """The index was not written; the message says why (the old index is untouched)."""
 
 

@@ -37,6 +37,7 @@ from sitegen.entry import (
     to_row,
 )
 from sitegen.entry import KINDS as _KINDS
+from sitegen.errors import SitegenError
 
 KINDS: tuple[str, ...] = _KINDS  # plain strings in the store's API
 
@@ -54,7 +55,7 @@ _CASTS = ", ".join(
 __all__ = ["COLUMN_NAMES", "COLUMNS", "KINDS", "SCHEMA_VERSION", "Record"]
 
 
-class MetaStoreError(Exception):
+class MetaStoreError(SitegenError):
     """The index cannot be read or written; the message names the file and what to do."""
 
 

@@ -28,11 +28,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sitegen.errors import SitegenError
+
 JOURNAL = "journal.json"
 COMMITTED = "committed"
 
 
-class PublishError(Exception):
+class PublishError(SitegenError):
     """The site could not be published; the previous site is as it was."""
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sitegen.embedder import Embedder
+from sitegen.errors import UsageError
 from sitegen.metastore import KINDS, Hit, MetaStore, MetaStoreError, Record
 
 TYPES = ("roles", "skills", "all")
@@ -18,7 +19,7 @@ DEFAULT_MAX_DISTANCE = 0.8
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-class QueryError(ValueError):
+class QueryError(UsageError, ValueError):
     """A bad query parameter; `param` names it so the CLI and the API can point at it."""
 
     def __init__(self, param: str, message: str) -> None:

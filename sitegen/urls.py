@@ -21,7 +21,10 @@ from urllib.parse import quote, urlsplit
 from sitegen.entry import SINGULAR
 
 KIND_LABELS = {"roles": "Roles", "skills": "Skills"}
-__all__ = ["KIND_LABELS", "SINGULAR", "SiteUrls"]
+# The match endpoint `sitegen serve` answers at, relative to the site root.
+API_MATCH = "api/match"
+
+__all__ = ["KIND_LABELS", "SINGULAR", "API_MATCH", "SiteUrls"]
 
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

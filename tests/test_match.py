@@ -72,9 +72,9 @@ def test_match_function_rejects_bad_parameters(indexed_example: Path, embedder) 
 def test_cli_bad_input_exits_2(indexed_example: Path) -> None:
     lib = str(indexed_example)
     code, _, err = run("match", "", "--library", lib)
-    assert code == 2 and "query" in err
+    assert code == 2 and "Invalid value for 'QUERY': must not be empty" in err
     code, _, err = run("match", "x", "--library", lib, "--type", "agents")
-    assert code == 2 and "type" in err
+    assert code == 2 and "Invalid value for '--type'" in err
     code, _, err = run("match", "x", "--library", lib, "--limit", "nope")
     assert code == 2
 

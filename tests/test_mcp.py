@@ -308,7 +308,7 @@ def test_serve_mounts_mcp_over_the_site_or_else_the_library(
     embedder,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    from sitegen.cli import _mcp_http_app
+    from sitegen.commands.agents import mcp_http_app as _mcp_http_app
 
     over_site = _mcp_http_app(Library(library), str(site), embedder, "127.0.0.1")
     over_library = _mcp_http_app(Library(library), str(tmp_path / "no-site"), embedder, "0.0.0.0")

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 
 from sitegen.collisions import Collision
+from sitegen.errors import SitegenError
 from sitegen.library import Entry
 
 
-class SiteError(Exception):
+class SiteError(SitegenError):
     """The site could not be rendered; the message is one line naming the cause."""
 
 

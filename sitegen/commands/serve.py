@@ -1,0 +1,121 @@
+"""`sitegen serve`: the built site and the match API, optionally rebuilt as the library changes.
+
+Like MkDocs' `commands/serve.py`, this wires the rooms together and nothing else: the build
+(`sitegen.build`), the watcher (`sitegen.watch`), the app (`sitegen.server`) and the MCP
+endpoint (`sitegen.mcp`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitegen.commands.agents import mcp_http_app
+from sitegen.commands.build import site_options
+from sitegen.commands.library import open_library, output_folder, settings
+from sitegen.embedder import Embedder, load_embedder, load_embedder_for
+from sitegen.errors import SitegenError, UsageError
+from sitegen.indexer import open_store
+from sitegen.library import Library, Problem
+from sitegen.metastore import MetaStoreError
+from sitegen.urls import API_MATCH
+
+if TYPE_CHECKING:
+    from sitegen.model_prepare import Progress
+    from sitegen.watch import Rebuilder
+
+Say = Callable[[str], None]
+
+
+def served_embedder(
+    library: Library, site_dir: str, model: str | None, progress: Progress | None = None
+) -> Embedder:
+    """The index's own model (which the served site may carry), else the default one."""
+    try:
+        with open_store(library, writable=False) as store:
+            fingerprint = store.fingerprint
+    except MetaStoreError:
+        fingerprint = None
+    if not fingerprint:
+        return load_embedder(model, progress=progress)
+    return load_embedder_for(
+        fingerprint, sources=(site_dir, library.url), model_path=model, progress=progress
+    )
+
+
+def watch_and_rebuild(
+    library: Library,
+    site_dir: str,
+    embedder: Embedder,
+    *,
+    say: Say,
+    on_problems: Callable[[tuple[Problem, ...]], None],
+) -> Rebuilder:
+    """Build once, then rebuild after every burst of library changes; the served pages ask
+    the same server's match API. The first build must succeed; later failures keep the last
+    good site."""
+    from sitegen.build import build_site
+    from sitegen.watch import Rebuilder
+
+    if not library.is_local:
+        raise UsageError("--watch needs a library folder on this machine")
+
+    def rebuild() -> None:
+        fresh = Library(library.url, ignore=(site_dir,))  # re-reads sitegen.toml too
+        options = replace(site_options(fresh, fresh.config), api_url=API_MATCH)
+        result = build_site(fresh, embedder, site_dir, options=options)
+        on_problems(tuple(result.problems))
+        say(f"sitegen: rebuilt: {result.summary()}")
+
+    ignore = [Path(library.root) / "index", Path(site_dir)]
+    rebuilder = Rebuilder(Path(library.root), rebuild, ignore=ignore)
+    if not rebuilder.rebuild():
+        raise SitegenError("the first build failed; fix the library and try again")
+    rebuilder.start()
+    return rebuilder
+
+
+def serve(
+    url: str | None,
+    *,
+    site_dir: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    watch: bool = False,
+    model: str | None = None,
+    say: Say,
+    on_problems: Callable[[tuple[Problem, ...]], None],
+    model_progress: Progress | None = None,
+) -> None:
+    """Serve until interrupted: the site folder, /api/, /healthz and /mcp."""
+    import uvicorn
+
+    from sitegen.server import create_app
+
+    library = open_library(url)
+    folder = site_dir or output_folder(library, settings(library))
+    if watch:
+        embedder = load_embedder(model, progress=model_progress)
+        rebuilder: Rebuilder | None = watch_and_rebuild(
+            library, folder, embedder, say=say, on_problems=on_problems
+        )
+    else:
+        embedder = served_embedder(library, folder, model, model_progress)
+        rebuilder = None
+    if not Path(folder).is_dir():
+        say(f"warning: no site at {folder}/; serving the API only (run `sitegen build` first)")
+    app = create_app(
+        library,
+        embedder,
+        site_dir=folder,
+        live_reload=rebuilder.current if rebuilder else None,
+        mcp_app=mcp_http_app(library, folder, embedder, host, warn=say),
+    )
+    say(f"sitegen: serving http://{host}:{port}/ (API under /api/, MCP at /mcp)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if rebuilder is not None:
+            rebuilder.stop()
