@@ -692,7 +692,7 @@ class LibraryCatalog(Catalog):
         from sitegen.site import build_archive
 
         entry = self._entry(kind, name)
-        data = build_archive(self._files(entry))
+        data = build_archive(self._files(entry), folder=name)
         summary = self._summary(entry)
         return Archive(
             kind,

@@ -3,9 +3,11 @@
 - raw HTML in Markdown is never passed through (``html: False``): it shows as text;
 - only ``http``, ``https`` and ``mailto`` links, relative links and fragments survive; any other
   scheme (``javascript:``, ``data:``, ``vbscript:``, ``file:``...) leaves the text unlinked;
-- relative links to the entry's own files are rewritten to the site's file pages, links that
-  would leave the entry (or point nowhere) become plain text; external images become links,
-  so a page never loads a third-party resource;
+- relative links are resolved against the library, from the folder of the file they are
+  written in (``{baseDir}/`` from the entry's folder), and rewritten to the site's pages:
+  the entry's own files, other entries' files, entry folders; links that leave the library
+  (or point nowhere) become plain text; external images become links, so a page never
+  loads a third-party resource;
 - headings get GitHub-style ids (never in the ``sg-`` namespace the theme uses) and are
   demoted one level under the page's own ``<h1>``;
 - fenced code is highlighted by Pygments with CSS classes (no inline styles).
@@ -106,6 +108,16 @@ def highlight_file(text: str, filename: str) -> str:
     return f'<pre class="highlight"><code>{inner}</code></pre>'
 
 
+def is_source(filename: str) -> bool:
+    """Whether a file is code that Pygments highlights (not prose, not plain text)."""
+    return _lexer_by_filename(filename).name not in PLAIN_LEXERS
+
+
+def plain_text(text: str) -> str:
+    """Text shown as it is, escaped, in a block that wraps long lines."""
+    return f'<pre class="sg-plain"><code>{escape(text, quote=False)}</code></pre>'
+
+
 def pygments_css() -> str:
     """Light and dark token colours, switched by prefers-color-scheme."""
     light = HtmlFormatter(style="default").get_style_defs(".highlight")
@@ -137,26 +149,55 @@ class Heading(NamedTuple):
         return {"level": self.level, "id": self.id, "text": self.text}
 
 
-@dataclass
-class LinkContext:
-    """How links of one entry's Markdown resolve on the site.
+BASE_DIR = "{baseDir}"  # a placeholder agents' runtimes resolve to the skill's folder
 
-    `files` maps an entry-relative file path to the site path it should link to;
-    `folders` are the entry's sub-folders (linked to the file tree); `siblings` maps
-    ``../<name>`` (another entry of the same kind) to its page. Resulting site paths are
-    made relative to `page` by `relative`.
+
+@dataclass(frozen=True)
+class LinkTargets:
+    """Where library paths lead on the site, for every entry of a build.
+
+    Keys are library-relative POSIX paths (``skills/a/references/x.md``); values are site
+    paths: a file's page (or raw copy), an image's raw copy, a folder's entry page.
+    """
+
+    files: Mapping[str, str] = field(default_factory=dict)
+    images: Mapping[str, str] = field(default_factory=dict)
+    folders: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """How the links of one Markdown file resolve: relative to the file's own folder
+    (`base`), or to its entry's folder (`root`) after ``{baseDir}/``. Resulting site paths
+    are made relative to `page` by `relative`.
     """
 
     page: str
-    files: Mapping[str, str] = field(default_factory=dict)
-    images: Mapping[str, str] = field(default_factory=dict)
-    folders: frozenset[str] = frozenset()
-    folder_target: str | None = None
-    siblings: Mapping[str, str] = field(default_factory=dict)
+    base: str = ""
+    root: str = ""
+    targets: LinkTargets = field(default_factory=LinkTargets)
     relative: Callable[[str, str], str] | None = None
 
     def link(self, target: str) -> str:
         return self.relative(self.page, target) if self.relative else target
+
+
+def library_path(href_path: str, base: str, root: str) -> str | None:
+    """The library path a relative link names, or None when it leaves the library.
+
+    `href_path` is the link's path, unquoted; `base` the folder of the file it is written
+    in; `root` its entry's folder, which ``{baseDir}/`` stands for.
+    """
+    if href_path.startswith(BASE_DIR):
+        joined = posixpath.join(root, href_path[len(BASE_DIR) :].lstrip("/"))
+    else:
+        joined = posixpath.join(base, href_path)
+    normal = posixpath.normpath(joined)
+    if normal == "..":
+        return None
+    if normal.startswith("../"):
+        return None
+    return "" if normal == "." else normal
 
 
 @dataclass(frozen=True)
@@ -314,9 +355,9 @@ def _rewrite_image(token: Token, ctx: LinkContext | None) -> list[Token]:
     alt = _alt_text(token) or src
     scheme = link_scheme(src)
     if scheme is None and ctx is not None:
-        path = _entry_path(src)
-        if path is not None and path in ctx.images:
-            token.attrSet("src", ctx.link(ctx.images[path]))
+        path = _target_path(src, ctx)
+        if path is not None and path in ctx.targets.images:
+            token.attrSet("src", ctx.link(ctx.targets.images[path]))
             token.attrSet("loading", "lazy")
             return [token]
     text = Token("text", "", 0, content=alt)
@@ -344,18 +385,15 @@ def _alt_text(token: Token) -> str:
     return "".join(c.content for c in token.children or () if c.type in {"text", "code_inline"})
 
 
-def _entry_path(href: str) -> str | None:
-    """An entry-relative file path for a relative href, or None if it leaves the entry."""
+def _target_path(href: str, ctx: LinkContext) -> str | None:
+    """The library path a relative href names, or None (absolute, empty, or outside)."""
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or href.startswith(("/", "\\")):
-        return None
+        return None  # protocol-relative or root-absolute: breaks under a sub-path
     path = unquote(parts.path)
     if not path:
         return None
-    normal = posixpath.normpath(path)
-    if normal == "." or normal.startswith("../") or normal == "..":
-        return None
-    return normal
+    return library_path(path, ctx.base, ctx.root)
 
 
 def _resolve(href: str, ctx: LinkContext | None) -> str | None:
@@ -369,18 +407,11 @@ def _resolve(href: str, ctx: LinkContext | None) -> str | None:
         return href
     if ctx is None:
         return None
-    parts = urlsplit(href)
-    if parts.netloc or href.startswith(("/", "\\")):
-        return None  # protocol-relative or root-absolute: breaks under a sub-path
-    fragment = f"#{parts.fragment}" if parts.fragment else ""
-    raw_path = unquote(parts.path)
-    normal = posixpath.normpath(raw_path) if raw_path else "."
-    if normal in ctx.files:
-        return ctx.link(ctx.files[normal]) + fragment
-    if normal.rstrip("/") in ctx.folders and ctx.folder_target:
-        return ctx.link(ctx.folder_target)
-    if normal.startswith("../"):
-        sibling = normal[3:].split("/", 1)[0]
-        if sibling in ctx.siblings:
-            return ctx.link(ctx.siblings[sibling])
-    return None
+    path = _target_path(href, ctx)
+    if path is None:
+        return None
+    fragment = urlsplit(href).fragment
+    if path in ctx.targets.files:
+        return ctx.link(ctx.targets.files[path]) + (f"#{fragment}" if fragment else "")
+    folder = ctx.targets.folders.get(path.rstrip("/"))
+    return None if folder is None else ctx.link(folder)

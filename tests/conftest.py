@@ -168,3 +168,11 @@ def own_site(tmp_path: Path, site, embedder):
     shutil.copytree(site.library, library)
     out = tmp_path / "site"
     return BuiltSite(library, out, build(library, out, embedder))
+
+
+@pytest.fixture(scope="session")
+def content(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """A library of references, scripts, text, links between entries and an agent file."""
+    from tests.site.helpers import content_site
+
+    return content_site(tmp_path_factory, embedder)

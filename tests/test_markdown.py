@@ -7,6 +7,7 @@ import pytest
 from sitegen.markdown import (
     Heading,
     LinkContext,
+    LinkTargets,
     MarkdownRenderer,
     highlight_code,
     validate_link,
@@ -37,14 +38,33 @@ def test_safe_links_pass(url: str) -> None:
     assert validate_link(url)
 
 
-def render(text: str, **links: object) -> str:
+TARGETS = LinkTargets(
+    files={
+        "skills/s/SKILL.md": "skills/s/index.html",
+        "skills/s/refs/a.md": "skills/s/files/refs/a.md.html",
+        "skills/s/refs/b.md": "skills/s/files/refs/b.md.html",
+        "skills/s/img/p.png": "skills/s/raw/img/p.png",
+        "skills/other/SKILL.md": "skills/other/index.html",
+        "skills/other/references/x.md": "skills/other/files/references/x.md.html",
+        "roles/r/ROLE.md": "roles/r/index.html",
+    },
+    images={"skills/s/img/p.png": "skills/s/raw/img/p.png"},
+    folders={
+        "skills/s": "skills/s/index.html",
+        "skills/s/refs": "skills/s/index.html#sg-files",
+        "skills/other": "skills/other/index.html",
+    },
+)
+
+
+def render(
+    text: str, page: str = "skills/s/index.html", document: str = "skills/s/SKILL.md"
+) -> str:
     context = LinkContext(
-        page="skills/s/index.html",
-        files={"SKILL.md": "skills/s/index.html", "refs/a.md": "skills/s/files/refs/a.md.html"},
-        images={"img/p.png": "skills/s/raw/img/p.png"},
-        folders=frozenset({"refs"}),
-        folder_target="skills/s/index.html#sg-files",
-        siblings={"other": "skills/other/index.html"},
+        page=page,
+        base=document.rsplit("/", 1)[0],
+        root="skills/s",
+        targets=TARGETS,
         relative=relative,
     )
     return MarkdownRenderer().render(text, context).html
@@ -122,3 +142,24 @@ def test_headings_alone_match_the_rendered_ones() -> None:
     assert [h.level for h in found] == [1, 1, 1, 2, 2, 2, 2, 2]
     assert found[0].text == "Title with code, em, a ref, , gone and * a star"
     assert found[-1] == Heading(2, "r", "r")  # a reference link, resolved
+
+
+def test_links_resolve_across_the_library() -> None:
+    """From a reference: its neighbours, its entry, {baseDir}, and other entries' files."""
+    html = render(
+        "[b](b.md#top) [up](../SKILL.md) [base]({baseDir}/refs/a.md) [dir]({baseDir}/refs/) "
+        "[other](../../other/references/x.md) [entry](../../other/) "
+        "[role](../../../roles/r/ROLE.md) "
+        "[gone](../../other/missing.md) [out](../../../../etc/passwd) ![p]({baseDir}/img/p.png)",
+        page="skills/s/files/refs/a.md.html",
+        document="skills/s/refs/a.md",
+    )
+    assert 'href="b.md.html#top"' in html
+    assert 'href="../../index.html"' in html
+    assert 'href="a.md.html"' in html
+    assert 'href="../../index.html#sg-files"' in html
+    assert 'href="../../../other/files/references/x.md.html"' in html
+    assert 'href="../../../other/index.html"' in html
+    assert 'href="../../../../roles/r/index.html"' in html
+    assert ">gone<" not in html and "missing.md" not in html and "passwd" not in html
+    assert '<img src="../../raw/img/p.png" alt="p" loading="lazy" />' in html

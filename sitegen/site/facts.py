@@ -1,14 +1,16 @@
-"""What an entry's files yield (archive digest, text files, headings), cached by etag.
+"""What an entry's files yield (archive digest, text files, headings, links), by etag.
 
 Facts are what other pages need to know of an entry without rendering it: catalog.json and
 the discovery index need the archive's digest, the entry page which files have pages, the
-search index the headings. They are worked out once per changed entry, at planning, and kept
-in the manifest, so an unchanged entry is never read again.
+search index the headings, and the keys of its pages where their links lead outside the
+entry. They are worked out once per changed entry, at planning, and kept in the manifest,
+so an unchanged entry is never read again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +18,9 @@ from typing import Any
 from sitegen.library import Entry
 from sitegen.markdown import Heading, MarkdownRenderer
 from sitegen.site.archive import build_archive
+from sitegen.site.links import is_markdown, linked_paths
 
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 
 
 def is_text(data: bytes) -> bool:
@@ -38,6 +41,9 @@ class EntryFacts:
     archive_size: int
     text_files: tuple[str, ...]
     headings: tuple[Heading, ...]
+    # Per Markdown file (the definition included): the library paths it links to outside
+    # the entry's own files.
+    outbound: Mapping[str, tuple[str, ...]]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +53,7 @@ class EntryFacts:
             "archive_size": self.archive_size,
             "text_files": list(self.text_files),
             "headings": [[h.level, h.id, h.text] for h in self.headings],
+            "outbound": {path: list(targets) for path, targets in self.outbound.items()},
         }
 
     @classmethod
@@ -60,8 +67,12 @@ class EntryFacts:
                 archive_size=int(data["archive_size"]),
                 text_files=tuple(str(p) for p in data["text_files"]),
                 headings=tuple(Heading._make(h) for h in data["headings"]),
+                outbound={
+                    str(path): tuple(str(t) for t in targets)
+                    for path, targets in data["outbound"].items()
+                },
             )
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
 
@@ -81,15 +92,34 @@ class EntrySource:
         self._archive: bytes | None = None
         if cached is not None and cached.etag == entry.etag:
             self.facts = cached
-        else:  # new or changed: read its files once, zip them, find its headings
+        else:  # new or changed: read its files once, zip them, find headings and links
             archive = self.archive()
+            text_files = tuple(sorted(p for p, b in self.files().items() if is_text(b)))
             self.facts = EntryFacts(
                 etag=entry.etag,
                 archive_sha256=hashlib.sha256(archive).hexdigest(),
                 archive_size=len(archive),
-                text_files=tuple(sorted(p for p, b in self.files().items() if is_text(b))),
+                text_files=text_files,
                 headings=markdown.headings(entry.body),
+                outbound=self._outbound(text_files),
             )
+
+    def _outbound(self, text_files: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        entry = self.entry
+        own = {posixpath.join(entry.folder, f.path) for f in entry.files}
+        out: dict[str, tuple[str, ...]] = {}
+        for path in text_files:
+            if path == entry.definition_file:
+                text = entry.body
+            elif is_markdown(path):
+                text = self.files()[path].decode("utf-8")
+            else:
+                continue
+            document = posixpath.join(entry.folder, path)
+            found = linked_paths(text, posixpath.dirname(document), entry.folder) - own
+            if found:
+                out[path] = tuple(sorted(found))
+        return out
 
     def files(self) -> Mapping[str, bytes]:
         if self._files is None:
@@ -98,5 +128,5 @@ class EntrySource:
 
     def archive(self) -> bytes:
         if self._archive is None:
-            self._archive = build_archive(self.files())
+            self._archive = build_archive(self.files(), folder=self.entry.name)
         return self._archive

@@ -1,22 +1,27 @@
 """The site model: what every page family plans from, worked out once per build.
 
-Entries sorted by (kind, name), each with its facts (see :mod:`sitegen.site.facts`) and its
-summary as lists show it, plus a digest per entry that changes whenever its summary does, so
-a list page's key is the digests of its members.
+Entries sorted by (kind, name), each with its facts (see :mod:`sitegen.site.facts`), its
+files as pages list them, and its summary as lists show it, plus a digest per entry that
+changes whenever its summary does, so a list page's key is the digests of its members; and
+where every library path leads on the site, for Markdown links (:mod:`sitegen.site.links`).
 """
 
 from __future__ import annotations
 
+import functools
+import posixpath
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sitegen.library import Entry
+from sitegen.markdown import LinkTargets
+from sitegen.site import links
 from sitegen.site.facts import EntryFacts, EntrySource
 from sitegen.site.inputs import Similar, SiteInput
 from sitegen.site.outputs import key_of
 from sitegen.site.theme import Theme
-from sitegen.site.views import EntrySummary, TagCount, TagRef
+from sitegen.site.views import EntrySummary, FileItem, TagCount, TagRef
 from sitegen.urls import SINGULAR
 
 Key = tuple[str, str]  # (kind, name)
@@ -36,9 +41,7 @@ class SiteModel:
         self.data = data
         self.entries = sorted(data.entries, key=lambda e: (e.kind, e.name))
         self.known: set[Key] = {(e.kind, e.name) for e in self.entries}
-        self.siblings: dict[str, dict[str, str]] = {"roles": {}, "skills": {}}
-        for e in self.entries:
-            self.siblings[e.kind][e.name] = self.urls.entry(e.kind, e.name)
+        self._file_items: dict[Key, tuple[FileItem, ...]] = {}
         self.sources: dict[Key, EntrySource] = {}
         self.summaries: dict[Key, EntrySummary] = {}
         self.digests: dict[Key, str] = {}
@@ -52,9 +55,12 @@ class SiteModel:
             self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated)
 
     def _summary(self, entry: Entry) -> EntrySummary:
+        # The index's date moves only when the entry's content changes; else the entry's own
+        # (its last commit in a git checkout, else its newest file).
         updated = self.data.updated.get((entry.kind, entry.name))
-        if updated is None and entry.modified is not None:
-            updated = datetime.fromtimestamp(entry.modified, UTC).replace(tzinfo=None)
+        stamp = entry.updated if entry.updated is not None else entry.modified
+        if updated is None and stamp is not None:
+            updated = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
         return EntrySummary(
             type=entry.kind,
             label=SINGULAR[entry.kind],
@@ -64,6 +70,53 @@ class SiteModel:
             path=self.urls.entry(entry.kind, entry.name),
             updated=iso(updated),
             updated_day=updated.strftime("%Y-%m-%d") if updated else None,
+        )
+
+    def file_items(self, source: EntrySource) -> tuple[FileItem, ...]:
+        """The entry's files: the definition links to the entry page, text files to pages."""
+        key = (source.entry.kind, source.entry.name)
+        if key not in self._file_items:
+            self._file_items[key] = self._items_of(source)
+        return self._file_items[key]
+
+    def _items_of(self, source: EntrySource) -> tuple[FileItem, ...]:
+        u = self.urls
+        entry = source.entry
+        kind, name = entry.kind, entry.name
+        text_files = set(source.facts.text_files)
+        items = []
+        for info in entry.files:
+            is_text = info.path in text_files
+            if info.path == entry.definition_file:
+                page: str | None = u.entry(kind, name)  # rendered on the entry page itself
+            elif is_text:
+                page = u.file_page(kind, name, info.path)
+            else:
+                page = None
+            items.append(
+                FileItem(
+                    path=info.path,
+                    name=posixpath.basename(info.path),
+                    size=info.size,
+                    sha256=info.sha256,
+                    text=is_text,
+                    page=page,
+                    raw=u.file_raw(kind, name, info.path),
+                )
+            )
+        return tuple(items)
+
+    @functools.cached_property
+    def link_targets(self) -> LinkTargets:
+        """Where every library path leads on the site (for Markdown links)."""
+        return links.targets(
+            (
+                s.entry.folder,
+                self.urls.entry(s.entry.kind, s.entry.name),
+                s.entry.format != "agent",  # agent files share their folder
+                self.file_items(s),
+            )
+            for s in self.sources.values()
         )
 
     def similar_of(self, entry: Entry) -> list[Similar]:

@@ -113,6 +113,10 @@ class FileItem:
         }
 
 
+def _file_url(page: str, item: FileItem) -> str:
+    return relative(page, item.page or item.raw)
+
+
 @dataclass(frozen=True)
 class ArchiveInfo:
     """The entry's zip."""
@@ -155,9 +159,13 @@ class MetadataRow:
 class EntryDetail(EntrySummary):
     """Everything the entry page shows; its JSON twin and catalog row are renderings of it."""
 
+    format: str  # "skill" (SKILL.md), "role" (ROLE.md) or "agent" (an agent file)
     license: str | None
+    license_file: FileItem | None  # the entry's file the license names, when there is one
     compatibility: str | None
     allowed_tools: str | None
+    tools: tuple[str, ...]  # an agent file's tools
+    model: str | None  # an agent file's model
     version: str | None
     author: str | None
     metadata: tuple[MetadataRow, ...]  # shown in the details table
@@ -167,16 +175,22 @@ class EntryDetail(EntrySummary):
     etag: str
     files: tuple[FileItem, ...]
     archive: ArchiveInfo
+    install_folder: str  # where the install snippet unpacks the archive
     similar: tuple[SimilarItem, ...]
     headings: tuple[Heading, ...]
     body: str  # the definition's Markdown
 
-    def properties_json(self) -> JSON:
+    def properties_json(self, page: str) -> JSON:
         """The entry's own fields, shared by its twin and its catalog row."""
+        license_file = self.license_file
         return {
+            "format": self.format,
             "license": self.license,
+            "license_url": None if license_file is None else _file_url(page, license_file),
             "compatibility": self.compatibility,
             "allowed_tools": self.allowed_tools,
+            "tools": list(self.tools),
+            "model": self.model,
             "version": self.version,
             "author": self.author,
             "metadata": plain_json(dict(self.metadata_json)),
@@ -190,7 +204,7 @@ class EntryDetail(EntrySummary):
             "tags": [t.name for t in self.tags],
             "url": relative(page, self.path),
             "updated": self.updated,
-            **self.properties_json(),
+            **self.properties_json(page),
             "source": self.source,
             "etag": self.etag,
             "archive": self.archive.to_json(page),
@@ -204,7 +218,7 @@ class EntryDetail(EntrySummary):
         """The entry's row in catalog.json."""
         return {
             **EntrySummary.to_json(self, page),
-            **self.properties_json(),
+            **self.properties_json(page),
             "etag": self.etag,
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
             "archive": self.archive.to_json(page),
@@ -217,6 +231,7 @@ class FileView:
 
     entry: EntryRef
     file: FileItem
+    view: str  # "markdown" (rendered), "code" (highlighted) or "text" (wrapped, plain)
     text: str
 
     def to_json(self, page: str) -> JSON:
@@ -228,6 +243,7 @@ class FileView:
             "size": self.file.size,
             "sha256": self.file.sha256,
             "raw": relative(page, self.file.raw),
+            "view": self.view,
             "text": self.text,
         }
 

@@ -288,3 +288,62 @@ def watched(chromium: Any, **options: Any) -> Iterator[Watched]:
 def search(page: Any, text: str) -> None:
     page.locator("#sg-q").fill("")
     page.locator("#sg-q").press_sequentially(text, delay=20)
+
+
+# -- a library of real-world content --------------------------------------------------------------
+
+LONG_LINE = "word " * 400  # ~2,000 characters on one line: must wrap, never widen the page
+
+
+def content_library(root: Path) -> Path:
+    """Skills with references, scripts, plain text, a hidden file, a license file and links
+    between entries, plus an agent file: content as public collections write it."""
+    files = {
+        "skills/alpha/SKILL.md": (
+            "---\nname: alpha\ndescription: Alpha does things. Use when testing content.\n"
+            "license: Apache-2.0, complete terms in LICENSE.txt\n"
+            "metadata:\n  tags: content, links\n---\n\n# Alpha\n\n"
+            "Read [the guide]({baseDir}/references/guide.md) first, then "
+            "[beta's notes](../beta/references/notes.md) and [beta itself](../beta/).\n"
+            "Copy `.env.example` to `.env`.\n"
+        ),
+        "skills/alpha/LICENSE.txt": "Apache License, Version 2.0\n",
+        "skills/alpha/.env.example": "API_TOKEN=change-me\n",
+        "skills/alpha/references/guide.md": (
+            "# The guide\n\n## First steps\n\nSee [the other page](other.md#details), "
+            "[the skill](../SKILL.md), [the script](../scripts/run.py) and "
+            "[beta's notes]({baseDir}/../beta/references/notes.md).\n\n"
+            f"A long line: {LONG_LINE}\n\n```python\nprint('fenced')\n```\n"
+        ),
+        "skills/alpha/references/other.md": (
+            "# Other\n\n## Details\n\nBack to [the guide](guide.md).\n"
+        ),
+        "skills/alpha/scripts/run.py": "def main() -> None:\n    print('run')\n",
+        "skills/alpha/data/notes.txt": f"Plain notes.\n{LONG_LINE}\n",
+        "skills/alpha/data/huge.md": "# Huge\n\n" + ("A line of a very large file.\n" * 8000),
+        "skills/beta/SKILL.md": (
+            "---\nname: beta\ndescription: Beta does other things. Use when testing links.\n"
+            "metadata:\n  tags: content\n---\n\n# Beta\n\nSee [alpha](../alpha/SKILL.md).\n"
+        ),
+        "skills/beta/references/notes.md": "# Notes\n\nBeta's notes.\n",
+        "plugins/tools/agents/api-designer.md": (
+            '---\nname: api-designer\ndescription: "Use this agent when designing HTTP APIs: '
+            'resources, versioning and errors."\ntools: Read, Write, Grep\nmodel: sonnet\n---\n\n'
+            "You are a senior API designer.\n\n## How you work\n\nStart from the use cases.\n"
+        ),
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def content_site(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> BuiltSite:
+    """`content_library` built once per session (tests must not change it)."""
+    if "content" not in _SITES:
+        root = tmp_path_factory.mktemp("content-site")
+        library = content_library(root / "library")
+        out = root / "site"
+        _SITES["content"] = BuiltSite(library, out, build(library, out, embedder))
+    return _SITES["content"]

@@ -336,3 +336,49 @@ def test_hostile_content_never_runs_in_a_browser(chromium: Any, hostile: BuiltSi
         assert page.locator("#sg-results img, #sg-results script").count() == 0
         assert "<img src=x onerror" in page.locator("#sg-results").inner_text()
         assert page.evaluate("window.__pwned") is None
+
+
+# -- real content ----------------------------------------------------------------------------------
+
+
+# Blocks wider than <main>, and plain-text blocks that scroll sideways instead of wrapping.
+WIDE_BOXES = """() => {
+    const right = document.querySelector('main').getBoundingClientRect().right + 1;
+    return [...document.querySelectorAll('main pre, main article, main section')]
+        .filter(el => el.getBoundingClientRect().right > right
+            || (el.matches('pre.sg-plain') && el.scrollWidth > el.clientWidth + 1))
+        .map(el => el.tagName + '.' + el.className);
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_reference_pages_read_as_documents(chromium: Any, content: BuiltSite, width: int) -> None:
+    """A reference renders as HTML, its links work, and nothing widens the page."""
+    viewport = {"width": width, "height": 900}
+    with serve(content.out) as base, watched(chromium, viewport=viewport) as w:
+        page = w.page
+        for path in (
+            "skills/alpha/files/references/guide.md.html",
+            "skills/alpha/files/data/notes.txt.html",
+            "skills/alpha/files/scripts/run.py.html",
+            "skills/alpha/index.html",
+            "roles/api-designer/index.html",
+        ):
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path}: {overflow}px wider than the window"
+            boxes = page.evaluate(WIDE_BOXES)
+            assert not boxes, f"{path}: boxes wider than the page's column: {boxes}"
+        page.goto(base + "skills/alpha/files/references/guide.md.html")
+        assert page.locator("article.sg-file-prose h2#the-guide").is_visible()
+        page.get_by_role("link", name="the other page").click()
+        page.wait_for_url("**/skills/alpha/files/references/other.md.html#details")
+        page.get_by_role("link", name="the guide", exact=True).last.click()
+        page.wait_for_url("**/references/guide.md.html")
+        page.get_by_role("link", name="beta's notes").click()
+        page.wait_for_url("**/skills/beta/files/references/notes.md.html")
+        assert page.locator("article.sg-file-prose h2#notes").is_visible()
+        assert w.clean(), w.report()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 from tests.site.helpers import BuiltSite, read_json
 
 
@@ -38,3 +40,46 @@ def test_entry_page_content(site: BuiltSite) -> None:
     assert all(s["distance"] <= 0.8 for s in twin["similar"])
     assert all((page.parent / s["url"]).is_file() for s in twin["similar"])
     assert twin["similar"][0]["name"] in html
+
+
+def test_the_license_file_is_linked(content: BuiltSite) -> None:
+    alpha = content.out / "skills" / "alpha"
+    html = (alpha / "index.html").read_text()
+    link = '<a href="files/LICENSE.txt.html">Apache-2.0, complete terms in LICENSE.txt</a>'
+    assert f'<th scope="row">License</th><td>{link}</td>' in html
+    assert read_json(alpha / "index.json")["license_url"] == "files/LICENSE.txt.html"
+    beta = content.out / "skills" / "beta"
+    assert read_json(beta / "index.json")["license_url"] is None
+
+
+def test_an_agent_file_role_shows_its_body_tools_and_model(content: BuiltSite) -> None:
+    page = content.out / "roles" / "api-designer" / "index.html"
+    html = page.read_text()
+    assert "<td>role (agent file)</td>" in html
+    assert '<th scope="row">Tools</th><td><code>Read, Write, Grep</code></td>' in html
+    assert '<th scope="row">Model</th><td><code>sonnet</code></td>' in html
+    assert '<h3 id="how-you-work">How you work</h3>' in html  # the body, rendered
+    assert "<code>plugins/tools/agents/api-designer.md</code>" in html  # its source
+    # installs where agent tools read agent files: the file alone, not a folder
+    assert "unzip -o -j api-designer.zip -d ~/.claude/agents" in html
+    twin = read_json(page.with_suffix(".json"))
+    assert (twin["format"], twin["tools"], twin["model"]) == (
+        "agent",
+        ["Read", "Write", "Grep"],
+        "sonnet",
+    )
+    assert [f["path"] for f in twin["files"]] == ["api-designer.md"]
+    with zipfile.ZipFile(page.parent / "api-designer.zip") as archive:
+        assert archive.namelist() == ["api-designer/api-designer.md"]
+
+
+def test_agent_files_are_in_the_catalog_not_the_discovery_index(content: BuiltSite) -> None:
+    catalog = read_json(content.out / "catalog.json")
+    rows = {e["name"]: e for e in catalog["entries"]}
+    assert rows["api-designer"]["format"] == "agent" and rows["api-designer"]["type"] == "roles"
+    assert rows["api-designer"]["tools"] == ["Read", "Write", "Grep"]
+    assert rows["alpha"]["format"] == "skill" and rows["alpha"]["tools"] == []
+    discovery = read_json(content.out / ".well-known" / "agent-skills" / "index.json")
+    assert {s["name"] for s in discovery["skills"]} == {"alpha", "beta"}
+    home = (content.out / "index.html").read_text()
+    assert "roles written as agent files included" in home

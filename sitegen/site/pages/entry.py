@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.markdown import IMAGE_SUFFIXES, LinkContext
+from sitegen import targets
+from sitegen.site import links
 from sitegen.site.facts import FACTS_VERSION, EntrySource
 from sitegen.site.model import SiteModel
 from sitegen.site.outputs import Outputs, key_of
 from sitegen.site.pages import files
-from sitegen.site.views import (
-    ArchiveInfo,
-    EntryDetail,
-    FileItem,
-    MetadataRow,
-    SimilarItem,
-)
-from sitegen.urls import SINGULAR, relative
+from sitegen.site.views import ArchiveInfo, EntryDetail, FileItem, MetadataRow, SimilarItem
+from sitegen.urls import SINGULAR
 
-_SIBLING_LINK = re.compile(r"\.\./([a-z0-9]+(?:-[a-z0-9]+)*)")
 # Metadata keys shown in rows of their own (or as tags), not again as metadata rows.
 _OWN_ROWS = frozenset({"version", "author", "tags"})
 
@@ -32,6 +25,30 @@ def _display_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def license_file(
+    license_text: str | None, items: Iterable[FileItem], definition: str
+) -> FileItem | None:
+    """The entry's file its `license:` names ("Complete terms in LICENSE.txt"), if any."""
+    if not license_text:
+        return None
+    for item in sorted(items, key=lambda f: (f.path.count("/"), f.path)):
+        pattern = rf"(?<![\w./-]){re.escape(item.path)}(?![\w/-]|\.\w)"
+        if item.path != definition and re.search(pattern, license_text):
+            return item
+    return None
+
+
+def install_folder(fmt: targets.Format) -> str:
+    """Where the install snippet unpacks: the default tool's folder for this format, as
+    `sitegen install` would choose it."""
+    default = targets.AGENT_TOOLS[targets.DEFAULT_AGENT]
+    for tool in (default, *targets.AGENT_TOOLS.values()):
+        folders = tool.folders(fmt)
+        if folders is not None:
+            return folders.user
+    return "~/.agents/skills"
 
 
 @dataclass(frozen=True)
@@ -43,39 +60,13 @@ class TreeRow:
     file: FileItem | None
 
 
-def file_items(model: SiteModel, source: EntrySource) -> tuple[FileItem, ...]:
-    u = model.urls
-    entry = source.entry
-    text_files = set(source.facts.text_files)
-    items = []
-    for info in entry.files:
-        is_text_file = info.path in text_files
-        if info.path == entry.definition_file:
-            page: str | None = u.entry(entry.kind, entry.name)  # rendered on the entry page
-        elif is_text_file:
-            page = u.file_page(entry.kind, entry.name, info.path)
-        else:
-            page = None
-        items.append(
-            FileItem(
-                path=info.path,
-                name=posixpath.basename(info.path),
-                size=info.size,
-                sha256=info.sha256,
-                text=is_text_file,
-                page=page,
-                raw=u.file_raw(entry.kind, entry.name, info.path),
-            )
-        )
-    return tuple(items)
-
-
 def detail(model: SiteModel, source: EntrySource) -> EntryDetail:
     """The entry page's view model (also the source of its catalog.json row)."""
     u = model.urls
     entry = source.entry
     kind, name = entry.kind, entry.name
     summary = model.summaries[(kind, name)]
+    items = model.file_items(source)
     return EntryDetail(
         type=summary.type,
         label=summary.label,
@@ -85,9 +76,13 @@ def detail(model: SiteModel, source: EntrySource) -> EntryDetail:
         path=summary.path,
         updated=summary.updated,
         updated_day=summary.updated_day,
+        format=entry.format,
         license=entry.license,
+        license_file=license_file(entry.license, items, entry.definition_file),
         compatibility=entry.compatibility,
         allowed_tools=entry.allowed_tools,
+        tools=entry.tools,
+        model=entry.model,
         version=entry.version,
         author=entry.author,
         metadata=tuple(
@@ -99,13 +94,14 @@ def detail(model: SiteModel, source: EntrySource) -> EntryDetail:
         source=entry.definition_path,
         definition=entry.definition_file,
         etag=entry.etag,
-        files=file_items(model, source),
+        files=items,
         archive=ArchiveInfo(
             path=u.archive(kind, name),
             filename=f"{name}.zip",
             sha256=source.facts.archive_sha256,
             size=source.facts.archive_size,
         ),
+        install_folder=install_folder(entry.format),
         similar=tuple(
             SimilarItem(
                 type=s.kind,
@@ -122,33 +118,9 @@ def detail(model: SiteModel, source: EntrySource) -> EntryDetail:
     )
 
 
-def link_context(model: SiteModel, view: EntryDetail, page: str) -> LinkContext:
-    """How the entry's Markdown links resolve: its files, its folders, its siblings."""
-    targets: dict[str, str] = {}
-    images: dict[str, str] = {}
-    folders: set[str] = set()
-    for item in view.files:
-        targets[item.path] = item.page or item.raw
-        if posixpath.splitext(item.path)[1].lower() in IMAGE_SUFFIXES:
-            images[item.path] = item.raw
-        parent = posixpath.dirname(item.path)
-        while parent:
-            folders.add(parent)
-            parent = posixpath.dirname(parent)
-    return LinkContext(
-        page=page,
-        files=targets,
-        images=images,
-        folders=frozenset(folders),
-        folder_target=view.path + "#sg-files",
-        siblings=model.siblings[view.type],
-        relative=relative,
-    )
-
-
 def tree(items: Iterable[FileItem]) -> list[TreeRow]:
     """The file tree as a flat list of rows; folders before files, each sorted by name."""
-    root: _Folder = _Folder()
+    root = _Folder()
     for item in items:
         node = root
         for part in item.path.split("/")[:-1]:
@@ -180,11 +152,7 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
     entry = source.entry
     kind, name = entry.kind, entry.name
     page = u.entry(kind, name)
-    linked = (
-        sorted({n for n in _SIBLING_LINK.findall(entry.body) if (kind, n) in model.known})
-        if "../" in entry.body
-        else []
-    )
+    outbound = source.facts.outbound.get(entry.definition_file, ())
     key_parts = (
         entry.etag,
         FACTS_VERSION,
@@ -193,11 +161,12 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
             (s.kind, s.name, round(float(s.distance), 4), s.description)
             for s in model.similar_of(entry)
         ],
-        linked,
+        links.resolved(outbound, model.link_targets),
     )
 
     def context(view: EntryDetail) -> dict[str, Any]:
-        rendered = model.theme.markdown.render(view.body, link_context(model, view, page))
+        link_context = links.context(page, entry.definition_path, entry.folder, model.link_targets)
+        rendered = model.theme.markdown.render(view.body, link_context)
         return {
             "entry": view,
             "tree": tree(view.files),

@@ -1,16 +1,31 @@
-"""An entry's files: the raw copy of each, and a page for each text file."""
+"""An entry's files: the raw copy of each, and a page for each text file.
+
+A file's page shows it as it is meant to be read: Markdown rendered (links resolved like the
+entry's own), source code highlighted, any other text wrapped; a very large file plain.
+"""
 
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from sitegen.library import FileInfo
-from sitegen.markdown import highlight_file
+from sitegen.markdown import MAX_HIGHLIGHT, highlight_file, is_source, plain_text
+from sitegen.site import links
 from sitegen.site.facts import EntrySource
 from sitegen.site.model import SiteModel
 from sitegen.site.outputs import Outputs, key_of
 from sitegen.site.views import EntryRef, FileItem, FileView
 from sitegen.urls import SINGULAR
+
+
+def view_of(path: str, size: int) -> str:
+    """How a text file is shown: "markdown", "code" or "text"."""
+    if size > MAX_HIGHLIGHT:
+        return "text"
+    if links.is_markdown(path):
+        return "markdown"
+    return "code" if is_source(path) else "text"
 
 
 def plan(model: SiteModel, out: Outputs, source: EntrySource, info: FileInfo) -> None:
@@ -32,19 +47,29 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource, info: FileInfo) ->
         page=page,
         raw=raw_path,
     )
+    view = view_of(path, info.size)
+    document = posixpath.join(entry.folder, path)
 
-    def view() -> FileView:
-        return FileView(entry=entry_ref, file=item, text=source.files()[path].decode("utf-8"))
+    def file_view() -> FileView:
+        text = source.files()[path].decode("utf-8")
+        return FileView(entry=entry_ref, file=item, view=view, text=text)
 
-    out.page_with(
-        "file.html",
-        page,
-        (kind, name, path, info.sha256),
-        view,
-        lambda v: {
+    def context(v: FileView) -> dict[str, Any]:
+        if v.view == "markdown":
+            link_context = links.context(page, document, entry.folder, model.link_targets)
+            html = model.theme.markdown.render(v.text, link_context).html
+        elif v.view == "code":
+            html = highlight_file(v.text, path)
+        else:
+            html = plain_text(v.text)
+        return {
             "entry": v.entry,
             "file": v.file,
-            "code_html": highlight_file(v.text, path),
+            "view": v.view,
+            "code_html": html,
             "title": f"{path} · {name}",
-        },
-    )
+        }
+
+    outbound = source.facts.outbound.get(path, ())
+    key = (kind, name, path, info.sha256, view, links.resolved(outbound, model.link_targets))
+    out.page_with("file.html", page, key, file_view, context)
