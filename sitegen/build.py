@@ -445,6 +445,7 @@ def build_site(
             updated=updated,
             index_files=index_files,
             derived_tags={(r.kind, r.name): r.derived_tags for r in records if r.derived_tags},
+            records={(r.kind, r.name): r for r in records},
             files=_model_files(embedder),
             semantic=semantic,
             cache={

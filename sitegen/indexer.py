@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -144,44 +143,13 @@ def derive_tags(
     return found
 
 
-def _utc(timestamp: float | None) -> datetime | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
-
-
 def to_record(
     entry: Entry, vector: np.ndarray, derived_tags: tuple[str, ...] = ()
 ) -> Record:
-    """The one mapping from a library entry to its indexed record (see sitegen.entry).
-
-    Its dates are the library's (git or file times), which the store applies only when the
-    entry's content changed.
-    """
-    return Record(
-        kind=entry.kind,
-        name=entry.name,
-        description=entry.description,
-        tags=entry.tags,
-        derived_tags=() if entry.tags else derived_tags,
-        etag=entry.etag,
-        files=tuple(f.path for f in entry.files),
-        embedded_text=embedding_text(entry),
-        folder=entry.folder,
-        version=entry.version,
-        author=entry.author,
-        license=entry.license,
-        compatibility=entry.compatibility,
-        allowed_tools=entry.allowed_tools,
-        metadata=dict(entry.metadata),
-        modified=_utc(entry.modified),
-        date_created=_utc(entry.created),
-        date_updated=_utc(entry.updated),
-        format=entry.format,
-        definition_path=entry.definition_path,
-        tools=entry.tools,
-        model=entry.model,
-        embedding=vector,
+    """The row for an entry (:meth:`Entry.record`) with its vector; its dates are the
+    library's (git or file times), which the store applies only when the content changed."""
+    return entry.record(
+        derived_tags=derived_tags, embedded_text=embedding_text(entry), embedding=vector
     )
 
 

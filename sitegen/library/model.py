@@ -6,10 +6,11 @@ import hashlib
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sitegen.entry import FORMATS, KINDS, Format, Kind
+from sitegen.entry import FORMATS, KINDS, Format, Kind, Record
 from sitegen.errors import SitegenError, UsageError
 
 # "note" is advice: printed by `check`, never an error, not even with --strict.
@@ -108,6 +109,40 @@ class Entry:
         value = self.metadata.get("version")
         return None if value is None else str(value)
 
+    def record(self, **index: Any) -> Record:
+        """The entry as the one schema describes it (:class:`sitegen.entry.Record`).
+
+        This is the only mapping from what the library read to the schema's fields. ``index``
+        supplies what only the index knows (uuid, stored dates, derived tags, the vector);
+        dates default to the library's own (git or file times).
+        """
+        fields: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "format": self.format,
+            "description": self.description,
+            "tags": self.tags,
+            "folder": self.folder,
+            "definition_path": self.definition_path,
+            "files": tuple(f.path for f in self.files),
+            "etag": self.etag,
+            "date_created": _utc(self.created),
+            "date_updated": _utc(self.updated if self.updated is not None else self.modified),
+            "version": self.version,
+            "author": self.author,
+            "license": self.license,
+            "compatibility": self.compatibility,
+            "allowed_tools": self.allowed_tools,
+            "tools": self.tools,
+            "model": self.model,
+            "metadata": dict(self.metadata),
+            "modified": _utc(self.modified),
+        }
+        fields.update(index)
+        if self.tags:
+            fields["derived_tags"] = ()  # derived tags stand in only where none were written
+        return Record(**fields)
+
     @property
     def author(self) -> str | None:
         value = self.metadata.get("author")
@@ -189,6 +224,12 @@ class LibraryReport:
             raise EmptyLibraryError(
                 f"{self.scan.root}: no roles or skills found; {self.scan.describe()}"
             )
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
 def compute_etag(files: Iterable[FileInfo]) -> str:

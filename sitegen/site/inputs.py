@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sitegen.collisions import Collision
+from sitegen.entry import Record
 from sitegen.errors import SitegenError
 from sitegen.library import Entry
 
@@ -74,6 +75,8 @@ class SiteInput:
     updated: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
     # Tags derived from the keyword taxonomy, for entries whose author wrote none.
     derived_tags: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # The index's records (uuid, dates, derived tags), when the build has an index.
+    records: Mapping[tuple[str, str], Record] = field(default_factory=dict)
     index_files: Mapping[str, bytes] = field(default_factory=dict)
     # Files published as they are, e.g. the query-time model the index was made with.
     files: Sequence[PassThrough] = field(default_factory=tuple)

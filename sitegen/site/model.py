@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sitegen.entry import Record
 from sitegen.library import Entry
 from sitegen.markdown import LinkTargets
 from sitegen.site import links
@@ -66,10 +67,29 @@ class SiteModel:
             label=SINGULAR[entry.kind],
             name=entry.name,
             description=entry.description,
-            tags=tuple(TagRef(t, self.urls.tag(t)) for t in entry.tags),
+            tags=self._tags(entry),
             path=self.urls.entry(entry.kind, entry.name),
             updated=iso(updated),
             updated_day=updated.strftime("%Y-%m-%d") if updated else None,
+        )
+
+    def _tags(self, entry: Entry) -> tuple[TagRef, ...]:
+        """The author's tags, else the ones derived from the keyword taxonomy (marked)."""
+        if entry.tags:
+            return tuple(TagRef(t, self.urls.tag(t)) for t in entry.tags)
+        derived = self.data.derived_tags.get((entry.kind, entry.name), ())
+        return tuple(TagRef(t, self.urls.tag(t), derived=True) for t in derived)
+
+    def record_of(self, entry: Entry) -> Record:
+        """The entry as the one schema describes it: the index's record when the build has
+        one for this content, else the library's own view of it."""
+        key = (entry.kind, entry.name)
+        stored = self.data.records.get(key)
+        if stored is not None and stored.etag == entry.etag:
+            return stored
+        return entry.record(
+            derived_tags=self.data.derived_tags.get(key, ()),
+            date_updated=self.data.updated.get(key) or entry.record().date_updated,
         )
 
     def file_items(self, source: EntrySource) -> tuple[FileItem, ...]:

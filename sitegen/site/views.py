@@ -9,20 +9,15 @@ them relative with ``url()``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.entry import Record, public_json
 from sitegen.markdown import Heading
 from sitegen.urls import relative, twin
 
 JSON = dict[str, Any]
-
-
-def plain_json(value: Any) -> Any:
-    """A value as JSON would give it back (dates and other objects as strings)."""
-    return json.loads(json.dumps(value, default=str))
 
 
 def _rel(page: str, path: str | None) -> str | None:
@@ -33,6 +28,7 @@ def _rel(page: str, path: str | None) -> str | None:
 class TagRef:
     name: str
     path: str
+    derived: bool = False  # from the keyword taxonomy: the author wrote no tags
 
 
 @dataclass(frozen=True)
@@ -83,7 +79,8 @@ class EntrySummary:
             "type": self.type,
             "name": self.name,
             "description": self.description,
-            "tags": [t.name for t in self.tags],
+            "tags": [t.name for t in self.tags if not t.derived],
+            "derived_tags": [t.name for t in self.tags if t.derived],
             "url": relative(page, self.path),
             "json": relative(page, twin(self.path)),
             "updated": self.updated,
@@ -157,22 +154,14 @@ class MetadataRow:
 
 @dataclass(frozen=True)
 class EntryDetail(EntrySummary):
-    """Everything the entry page shows; its JSON twin and catalog row are renderings of it."""
+    """Everything the entry page shows. Its JSON twin and catalog row are the entry schema's
+    public JSON (:func:`sitegen.entry.public_json` of :attr:`record`) plus what the site adds:
+    URLs, the files with their pages, the archive, headings, similar entries, the body."""
 
-    format: str  # "skill" (SKILL.md), "role" (ROLE.md) or "agent" (an agent file)
-    license: str | None
+    record: Record  # the entry as the one schema describes it
     license_file: FileItem | None  # the entry's file the license names, when there is one
-    compatibility: str | None
-    allowed_tools: str | None
-    tools: tuple[str, ...]  # an agent file's tools
-    model: str | None  # an agent file's model
-    version: str | None
-    author: str | None
     metadata: tuple[MetadataRow, ...]  # shown in the details table
-    metadata_json: Mapping[str, Any]  # as written, for machines
-    source: str
     definition: str
-    etag: str
     files: tuple[FileItem, ...]
     archive: ArchiveInfo
     install_folder: str  # where the install snippet unpacks the archive
@@ -180,49 +169,74 @@ class EntryDetail(EntrySummary):
     headings: tuple[Heading, ...]
     body: str  # the definition's Markdown
 
-    def properties_json(self, page: str) -> JSON:
-        """The entry's own fields, shared by its twin and its catalog row."""
+    # The schema's fields, for templates.
+    @property
+    def format(self) -> str:
+        return self.record.format
+
+    @property
+    def license(self) -> str | None:
+        return self.record.license
+
+    @property
+    def compatibility(self) -> str | None:
+        return self.record.compatibility
+
+    @property
+    def allowed_tools(self) -> str | None:
+        return self.record.allowed_tools
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return self.record.tools
+
+    @property
+    def model(self) -> str | None:
+        return self.record.model
+
+    @property
+    def version(self) -> str | None:
+        return self.record.version
+
+    @property
+    def author(self) -> str | None:
+        return self.record.author
+
+    @property
+    def source(self) -> str:
+        return self.record.definition_path
+
+    @property
+    def etag(self) -> str:
+        return self.record.etag
+
+    def _site_fields(self, page: str) -> JSON:
         license_file = self.license_file
         return {
-            "format": self.format,
-            "license": self.license,
+            "url": relative(page, self.path),
+            "updated": self.updated,
             "license_url": None if license_file is None else _file_url(page, license_file),
-            "compatibility": self.compatibility,
-            "allowed_tools": self.allowed_tools,
-            "tools": list(self.tools),
-            "model": self.model,
-            "version": self.version,
-            "author": self.author,
-            "metadata": plain_json(dict(self.metadata_json)),
+            "archive": self.archive.to_json(page),
         }
 
     def to_json(self, page: str) -> JSON:
-        return {
-            "type": self.type,
-            "name": self.name,
-            "description": self.description,
-            "tags": [t.name for t in self.tags],
-            "url": relative(page, self.path),
-            "updated": self.updated,
-            **self.properties_json(page),
-            "source": self.source,
-            "etag": self.etag,
-            "archive": self.archive.to_json(page),
-            "files": [f.to_json(page) for f in self.files],
-            "headings": [h.as_dict() for h in self.headings],
-            "similar": [s.to_json(page) for s in self.similar],
-            "body": self.body,
-        }
+        return public_json(
+            self.record,
+            **self._site_fields(page),
+            files=[f.to_json(page) for f in self.files],
+            headings=[h.as_dict() for h in self.headings],
+            similar=[s.to_json(page) for s in self.similar],
+            body=self.body,
+        )
 
     def catalog_json(self, page: str) -> JSON:
         """The entry's row in catalog.json."""
-        return {
-            **EntrySummary.to_json(self, page),
-            **self.properties_json(page),
-            "etag": self.etag,
-            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
-            "archive": self.archive.to_json(page),
-        }
+        return public_json(
+            self.record,
+            **self._site_fields(page),
+            json=relative(page, twin(self.path)),
+            files=[{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
+        )
 
 
 @dataclass(frozen=True)

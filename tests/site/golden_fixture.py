@@ -67,12 +67,17 @@ def site_input(library_root: Path) -> SiteInput:
         (key.split("/", 1)[0], key.split("/", 1)[1]): datetime.fromisoformat(value)
         for key, value in records["updated"].items()
     }
+    derived = {
+        (key.split("/", 1)[0], key.split("/", 1)[1]): tuple(tags)
+        for key, tags in records.get("derived_tags", {}).items()
+    }
     return SiteInput(
         entries=report.entries,
         read_files=read_entry_files(library),
         similar=similar,
         collisions=collisions,
         updated=updated,
+        derived_tags=derived,
         index_files={name: (GOLDEN / name).read_bytes() for name in INDEX_FILES},
     )
 
@@ -125,6 +130,11 @@ def main() -> None:
             "similar": {
                 f"{kind}/{name}": [[s.kind, s.name, round(s.distance, 6)] for s in items]
                 for (kind, name), items in sorted(similar.items())
+            },
+            "derived_tags": {
+                f"{r.kind}/{r.name}": list(r.derived_tags)
+                for r in sorted(records, key=lambda r: (r.kind, r.name))
+                if r.derived_tags
             },
             "collisions": [
                 [c.kind_a, c.name_a, c.kind_b, c.name_b, round(c.distance, 6), list(c.shared)]

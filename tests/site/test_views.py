@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sitegen.entry import PUBLIC_FIELDS
 from tests.site.helpers import BuiltSite, entries_of, html_pages, read_json
 
 
@@ -27,6 +28,8 @@ def test_an_entry_twin_and_its_catalog_row_say_the_same(site: BuiltSite) -> None
         twin = read_json(twin_path)
         shared = set(row) & set(twin) - {"url", "files", "archive"}
         assert shared >= {"name", "description", "tags", "updated", "license", "metadata", "etag"}
+        # Both carry the entry schema's public fields, derived from one declaration.
+        assert set(PUBLIC_FIELDS) <= set(row) and set(PUBLIC_FIELDS) <= set(twin)
         assert {k: row[k] for k in shared} == {k: twin[k] for k in shared}
         assert row["files"] == [
             {k: f[k] for k in ("path", "size", "sha256")} for f in twin["files"]
@@ -61,6 +64,7 @@ def test_views_render_the_same_data_as_html_and_json() -> None:
                 "name": "x",
                 "description": "Does x.",
                 "tags": ["t"],
+                "derived_tags": [],
                 "url": "x/index.html",
                 "json": "x/index.json",
                 "updated": "2025-01-01T00:00:00Z",

@@ -76,24 +76,14 @@ def detail(model: SiteModel, source: EntrySource) -> EntryDetail:
         path=summary.path,
         updated=summary.updated,
         updated_day=summary.updated_day,
-        format=entry.format,
-        license=entry.license,
+        record=model.record_of(entry),
         license_file=license_file(entry.license, items, entry.definition_file),
-        compatibility=entry.compatibility,
-        allowed_tools=entry.allowed_tools,
-        tools=entry.tools,
-        model=entry.model,
-        version=entry.version,
-        author=entry.author,
         metadata=tuple(
             MetadataRow(str(k), _display_value(v))
             for k, v in sorted(entry.metadata.items(), key=lambda kv: str(kv[0]))
             if str(k) not in _OWN_ROWS
         ),
-        metadata_json=entry.metadata,
-        source=entry.definition_path,
         definition=entry.definition_file,
-        etag=entry.etag,
         files=items,
         archive=ArchiveInfo(
             path=u.archive(kind, name),
