@@ -215,7 +215,13 @@ def _names(store: MetaStore) -> _Names:
 
 
 def _allowed_edits(word: str) -> int:
-    """Typos tolerated in a word or name of this length: none when short, two when long."""
+    """Typos tolerated in a suspect word or a whole name: none when short, two when long."""
+    return 0 if len(word) < 4 else 1 if len(word) < 7 else 2
+
+
+def _allowed_variation(word: str) -> int:
+    """Edits under which two words count as the same for the name bonus (stricter: a
+    known word such as "planner" must not become "scanner")."""
     return 0 if len(word) < 5 else 1 if len(word) < 9 else 2
 
 
@@ -266,7 +272,7 @@ def _stem(word: str) -> str:
 def _same_word(query_word: str, word: str) -> bool:
     if query_word == word or _stem(query_word) == _stem(word):
         return True
-    allowed = min(_allowed_edits(query_word), _allowed_edits(word))
+    allowed = min(_allowed_variation(query_word), _allowed_variation(word))
     return allowed > 0 and OSA.distance(query_word, word, score_cutoff=allowed) <= allowed
 
 
@@ -308,7 +314,7 @@ def _corrections(
     for word in suspects:
         if word in vocabulary or embedder.token_count(word) <= 3:
             continue  # a word the model or the library knows: not a typo
-        allowed = _allowed_edits(word) or 1
+        allowed = _allowed_edits(word)
         best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=allowed)
         if best is not None:
             out[word] = str(best[0])

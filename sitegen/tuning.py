@@ -40,6 +40,7 @@ class Recipe:
     strip_person_names: bool = False  # train without Persona's "Name - " prefix shortcut
     typo_rate: float = 0.0  # share of triplets repeated with one typo in the query
     average: float = 1.0  # weight of the tuned model in (tuned, plain) weight averaging
+    freeze_embeddings: bool = False  # keep the token embedding table as published
 
     def key(self, data_sha256: str) -> str:
         """A short, stable name for this recipe and data, for fingerprints and cache keys."""
@@ -136,7 +137,12 @@ def fine_tune(
     try:
         model = SentenceTransformer(str(model_dir), device="cpu")
         plain = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate)
+        if recipe.freeze_embeddings:
+            for name, parameter in model.named_parameters():
+                if "embeddings.word_embeddings" in name:
+                    parameter.requires_grad_(False)
+        trained = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trained, lr=recipe.learning_rate)
 
         def encode(texts: list[str]) -> Any:
             features = (
