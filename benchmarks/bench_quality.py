@@ -51,12 +51,12 @@ def _classes(report: dict[str, tuple[float, float]]) -> str:
 
 def _row(label: str, recipe: Recipe | None, ranking: Ranking) -> None:
     results = cross_validate(recipe, ranking)
-    if results is None:  # no shared data: libraries only, with the shipped model
+    if results is None:  # no shared data: libraries only, with the model this recipe ships
         embedder = int8(None) if recipe is None else _default_embedder()
-        heldout, example = library_report(embedder, HELDOUT, ranking), library_report(
-            embedder, EXAMPLE, ranking
-        )
-        print(f"| {label} | n/a | {_lib(heldout)} | {_lib(example)} |")
+        heldout = library_report(embedder, HELDOUT, ranking)
+        example = library_report(embedder, EXAMPLE, ranking)
+        by_class = {c: (v.recall_at_1, v.recall_at_3) for c, v in heldout.by_class.items()}
+        print(f"| {label} | n/a | {_lib(heldout)} | {_classes(by_class)} | {_lib(example)} |")
         return
     s = summary(results)
     cv = f"{s['cv_r1']:.3f} / {s['cv_mrr']:.3f}"
@@ -92,4 +92,53 @@ def run(argv: list[str] | None = None) -> None:
     if "--levers" in argv:
         for label, recipe in LEVERS.items():
             _row(label, recipe, DEFAULT_RANKING)
+    print("\n| warm query at 5,000 entries (embedding excluded) | median ms |")
+    print("| --- | ---: |")
+    for label, ms in warm_match_ms().items():
+        print(f"| {label} | {ms:.2f} |")
     print()
+
+
+def warm_match_ms(count: int = 5000, queries: int = 40) -> dict[str, float]:
+    """Median in-process cost of one query at `count` generated entries, embedding excluded
+    (except the second embedding a typo correction triggers): the index's top-5 alone, and
+    `match()` with the cosine-only and the default ranking."""
+    import statistics
+    import time
+
+    from benchmarks.harness import synthetic_library
+    from sitegen.indexer import index_library, open_store
+    from sitegen.library import Library
+    from sitegen.search import match
+
+    root = synthetic_library(count)
+    embedder = int8(None)
+    index_library(Library(root), embedder)
+    texts = [q.query for q in _queries(EXAMPLE)][:queries]
+    vectors = embedder.embed(texts)
+    out = {}
+    with open_store(Library(root), writable=False) as store:
+        cases = {
+            "index top-5": lambda i: store.search(vectors[i], limit=5),
+            "match, cosine ranking": lambda i: match(
+                store, embedder, texts[i], vector=vectors[i], ranking=COSINE_RANKING
+            ),
+            "match, sitegen ranking": lambda i: match(
+                store, embedder, texts[i], vector=vectors[i], ranking=DEFAULT_RANKING
+            ),
+        }
+        for label, call in cases.items():
+            call(0)
+            times = []
+            for i in range(len(texts)):
+                start = time.perf_counter()
+                call(i)
+                times.append(time.perf_counter() - start)
+            out[label] = statistics.median(times) * 1000
+    return out
+
+
+def _queries(library):  # type: ignore[no-untyped-def]
+    from sitegen.evaluate import load_queries
+
+    return load_queries(library / "queries.yaml")

@@ -44,10 +44,10 @@ class Ranking:
     queries; the held-out library was only scored afterwards (BENCHMARKS.md has the sweep)."""
 
     name_weight: float = 0.10  # score bonus when every word of an entry's name is in the query
-    tag_weight: float = 0.03  # score bonus when one of its authored tags is
+    tag_weight: float = 0.0  # bonus when one of its authored tags is (measured: no gain, off)
     near_names: bool = True  # pin names within an edit or two of the query, not just equal
     corrections: bool = True  # correct typo'd query words and embed the corrected query too
-    pool: int = 20  # semantic candidates re-ranked (and mined for correction vocabulary)
+    pool: int = 10  # semantic candidates re-ranked (and mined for correction vocabulary)
 
 
 DEFAULT_RANKING = Ranking()

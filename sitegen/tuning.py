@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 PERSONA_FILES = ("persona_train_100.jsonl",)
+TAXONOMY_FILE = "kw_all.jsonl.gz"  # Persona's keyword taxonomy (Apache-2.0), shipped in data/
 Triplet = dict[str, str]
 # "Aria - Behavioral Strategist - An expert in ...": half of Persona's positives start with a
 # person's name and almost no negative does, a shortcut a model learns instead of meaning.
@@ -41,6 +42,7 @@ class Recipe:
     typo_rate: float = 0.0  # share of triplets repeated with one typo in the query
     average: float = 1.0  # weight of the tuned model in (tuned, plain) weight averaging
     freeze_embeddings: bool = False  # keep the token embedding table as published
+    taxonomy: int = 0  # keyword -> definition triplets from the taxonomy, siblings as negatives
 
     def key(self, data_sha256: str) -> str:
         """A short, stable name for this recipe and data, for fingerprints and cache keys."""
@@ -54,12 +56,44 @@ DEFAULT_RECIPE = Recipe()
 def training_data(recipe: Recipe = DEFAULT_RECIPE) -> bytes:
     """The shipped training files of a recipe, concatenated (what the key hashes)."""
     folder = resources.files("sitegen.data")
-    return b"".join(folder.joinpath(name).read_bytes() for name in recipe.data)
+    names = [*recipe.data, *([TAXONOMY_FILE] if recipe.taxonomy else [])]
+    return b"".join(folder.joinpath(name).read_bytes() for name in names)
 
 
 def persona_rows(recipe: Recipe = DEFAULT_RECIPE) -> list[Triplet]:
-    text = training_data(recipe).decode("utf-8")
+    folder = resources.files("sitegen.data")
+    text = b"".join(folder.joinpath(name).read_bytes() for name in recipe.data).decode()
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def taxonomy_triplets(count: int, seed: int) -> list[Triplet]:
+    """`count` keywords as queries, their definition as the positive and a sibling's (same
+    parent in the taxonomy) as the hard negative: short query -> descriptive text, in every
+    field the taxonomy covers, with near misses."""
+    import gzip
+
+    raw = gzip.decompress(resources.files("sitegen.data").joinpath(TAXONOMY_FILE).read_bytes())
+    rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    siblings: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        path, _, _ = row["context"].rpartition(" > ")
+        siblings.setdefault(path or row["facet"], []).append(row)
+    rng = random.Random(seed + 104729)
+    out = []
+    for row in rng.sample(rows, min(count, len(rows))):
+        path, _, _ = row["context"].rpartition(" > ")
+        others = [r for r in siblings[path or row["facet"]] if r["name"] != row["name"]]
+        if not others:
+            continue
+        other = rng.choice(others)
+        out.append(
+            {
+                "anchor": " ".join(row["name"].lower().split()),
+                "positive": row["context"].rpartition(": ")[2],
+                "negative": other["context"].rpartition(": ")[2],
+            }
+        )
+    return out
 
 
 def recipe_key(recipe: Recipe = DEFAULT_RECIPE) -> str:
@@ -100,6 +134,8 @@ def add_typo(text: str, rng: random.Random) -> str:
 def build_triplets(recipe: Recipe, rows: Sequence[Triplet]) -> list[Triplet]:
     """What the model trains on: the rows, cleaned and augmented as the recipe says."""
     out = [dict(r) for r in rows]
+    if recipe.taxonomy:
+        out += taxonomy_triplets(recipe.taxonomy, recipe.seed)
     if recipe.strip_person_names:
         for t in out:
             t["positive"], t["negative"] = strip_person(t["positive"]), strip_person(t["negative"])
