@@ -168,3 +168,68 @@ def test_name_words_lift_the_entry_they_name(indexed_example: Path, embedder) ->
     assert top.score < top.distance  # the name bonus applied
     assert all(m.score == m.distance for m in plain.results if not m.exact)
     assert [m.score for m in ranked.results] == sorted(m.score for m in ranked.results)
+
+
+def test_recipe_levers_change_the_training_data_and_the_key() -> None:
+    import dataclasses
+    import random
+
+    from sitegen.tuning import DEFAULT_RECIPE, add_typo, build_triplets, recipe_key
+
+    rows = [
+        {
+            "anchor": "senior terraform architect",
+            "positive": "Sasha - Infrastructure Lead - A veteran cloud architect.",
+            "negative": "Cloud Operations Specialist - A hands-on engineer.",
+        }
+    ]
+    plain = dataclasses.replace(DEFAULT_RECIPE, strip_person_names=False, typo_rate=0.0)
+    assert build_triplets(plain, rows) == rows
+    stripped = build_triplets(dataclasses.replace(plain, strip_person_names=True), rows)
+    assert stripped[0]["positive"] == "Infrastructure Lead - A veteran cloud architect."
+    assert stripped[0]["negative"] == rows[0]["negative"]  # two parts: no person to strip
+    typoed = build_triplets(dataclasses.replace(plain, typo_rate=1.0), rows)
+    assert len(typoed) == 2 and typoed[1]["anchor"] != rows[0]["anchor"]
+    assert typoed == build_triplets(dataclasses.replace(plain, typo_rate=1.0), rows)
+    from rapidfuzz.distance import OSA
+
+    slips = [add_typo("fix my terraform", random.Random(seed)) for seed in range(50)]
+    assert all(s.startswith("fix my ") for s in slips)  # words under four letters stay
+    edits = [OSA.distance(s, "fix my terraform") for s in slips]
+    assert max(edits) == 1 and edits.count(1) >= 40  # one slip (rarely a no-op: "rr" swap)
+    keys = {
+        recipe_key(dataclasses.replace(DEFAULT_RECIPE, **c))
+        for c in (
+            {},
+            {"epochs": 3},
+            {"freeze_embeddings": not DEFAULT_RECIPE.freeze_embeddings},
+            {"average": 0.5},
+            {"typo_rate": 0.25},
+        )
+    }
+    assert len(keys) == 5
+
+
+def test_fine_tune_is_bit_identical_and_freezes_the_token_table(tmp_path: Path) -> None:
+    """Two runs of the same recipe give the same bytes (the fingerprint relies on it)."""
+    import dataclasses
+    import hashlib
+
+    from safetensors.numpy import load_file
+
+    from sitegen.embedder import package_model_dir
+    from sitegen.tuning import DEFAULT_RECIPE, fine_tune, persona_rows
+
+    recipe = dataclasses.replace(DEFAULT_RECIPE, epochs=1, freeze_embeddings=True, average=1.0)
+    rows = persona_rows()[:6]
+    digests = []
+    for run_ in ("a", "b"):
+        out = fine_tune(package_model_dir(), tmp_path / run_, recipe, rows)
+        digests.append(hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    tuned = load_file(str(tmp_path / "a" / "model.safetensors"))
+    plain = load_file(str(package_model_dir() / "model.safetensors"))
+    table = next(k for k in tuned if k.endswith("word_embeddings.weight"))
+    assert (tuned[table] == plain[next(k for k in plain if k.endswith(table))]).all()
+    layer = next(k for k in tuned if k.endswith("layer.5.output.dense.weight"))
+    assert not (tuned[layer] == plain[next(k for k in plain if k.endswith(layer))]).all()
