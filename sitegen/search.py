@@ -52,7 +52,9 @@ class Ranking:
 
 DEFAULT_RANKING = Ranking()
 # Cosine order with only exactly named entries pinned: the ranking before issue 15.
-COSINE_RANKING = Ranking(name_weight=0.0, tag_weight=0.0, near_names=False, corrections=False)
+COSINE_RANKING = Ranking(
+    name_weight=0.0, tag_weight=0.0, near_names=False, corrections=False, pool=0
+)
 
 
 class QueryError(UsageError, ValueError):
