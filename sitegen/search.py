@@ -285,7 +285,7 @@ def _bonus(record: Record, terms: set[str], ranking: Ranking) -> float:
         return 0.0
     name = [w for w in record.name.split("-") if w not in _STOP] or record.name.split("-")
     covered = sum(any(_same_word(q, w) for q in content) for w in name) / len(name)
-    tagged = any(
+    tagged = bool(ranking.tag_weight) and any(
         all(any(_same_word(q, w) for q in content) for w in name_words(tag))
         for tag in record.tags
         if name_words(tag)
