@@ -15,7 +15,7 @@ import yaml
 from sitegen.embedder import Embedder
 from sitegen.errors import SitegenError, UsageError
 from sitegen.metastore import KINDS, MetaStore
-from sitegen.search import match
+from sitegen.search import DEFAULT_RANKING, Ranking, match
 
 EVAL_DEPTH = 10  # MRR@10: ranks past 10 count as misses
 NO_CUTOFF = 2.0  # cosine distance never exceeds 2: rank everything
@@ -31,6 +31,7 @@ class LabelledQuery:
     expect: tuple[str, ...]
     kind: str | None = None
     line: int = 0
+    group: str | None = None  # the query's class (paraphrase, typo-name, ...), for reports
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,13 @@ class Scores:
     recall_at_1: float
     recall_at_5: float
     mrr_at_10: float
+    recall_at_3: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return {
             "count": self.count,
             "recall@1": round(self.recall_at_1, 4),
+            "recall@3": round(self.recall_at_3, 4),
             "recall@5": round(self.recall_at_5, 4),
             "mrr@10": round(self.mrr_at_10, 4),
         }
@@ -66,6 +69,7 @@ class EvalReport:
     outcomes: tuple[QueryOutcome, ...]
     overall: Scores
     by_kind: dict[str, Scores] = field(default_factory=dict)
+    by_class: dict[str, Scores] = field(default_factory=dict)
 
     @property
     def misses(self) -> tuple[QueryOutcome, ...]:
@@ -75,6 +79,7 @@ class EvalReport:
         return {
             "overall": self.overall.as_dict(),
             "by_kind": {k: v.as_dict() for k, v in self.by_kind.items()},
+            "by_class": {k: v.as_dict() for k, v in self.by_class.items()},
             "misses": [
                 {
                     "query": o.item.query,
@@ -88,7 +93,7 @@ class EvalReport:
 
 
 def load_queries(path: str | os.PathLike[str]) -> list[LabelledQuery]:
-    """Read a YAML list of {query, expect, type?}; every defect is one clear error."""
+    """Read a YAML list of {query, expect, type?, class?}; every defect is one clear error."""
     shown = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -112,6 +117,7 @@ def load_queries(path: str | os.PathLike[str]) -> list[LabelledQuery]:
         if not isinstance(item, dict):
             raise QueriesError(f"{where}: each item must be a mapping with query and expect")
         query, expect, kind = item.get("query"), item.get("expect"), item.get("type")
+        group = item.get("class")
         if not isinstance(query, str) or not query.strip():
             raise QueriesError(f"{where}: query must be a non-empty string")
         names = [expect] if isinstance(expect, str) else expect
@@ -119,7 +125,9 @@ def load_queries(path: str | os.PathLike[str]) -> list[LabelledQuery]:
             raise QueriesError(f"{where}: expect must be an entry name or a list of names")
         if kind is not None and kind not in KINDS:
             raise QueriesError(f"{where}: type must be roles or skills, not {kind!r}")
-        queries.append(LabelledQuery(query.strip(), tuple(names), kind, line))
+        if group is not None and (not isinstance(group, str) or not group.strip()):
+            raise QueriesError(f"{where}: class must be a non-empty string")
+        queries.append(LabelledQuery(query.strip(), tuple(names), kind, line, group))
     return queries
 
 
@@ -132,11 +140,15 @@ def _scores(outcomes: Sequence[QueryOutcome]) -> Scores:
         recall_at_1=sum(o.rank == 1 for o in outcomes) / n,
         recall_at_5=sum(o.rank is not None and o.rank <= 5 for o in outcomes) / n,
         mrr_at_10=sum(o.reciprocal_rank for o in outcomes) / n,
+        recall_at_3=sum(o.rank is not None and o.rank <= 3 for o in outcomes) / n,
     )
 
 
 def evaluate(
-    store: MetaStore, embedder: Embedder, queries: Sequence[LabelledQuery]
+    store: MetaStore,
+    embedder: Embedder,
+    queries: Sequence[LabelledQuery],
+    ranking: Ranking = DEFAULT_RANKING,
 ) -> EvalReport:
     """Run every query through `match()` and score where the expected entry landed."""
     known = {kind: store.etags(kind) for kind in KINDS}
@@ -154,6 +166,7 @@ def evaluate(
             kind=item.kind or "all",
             limit=EVAL_DEPTH,
             max_distance=NO_CUTOFF,
+            ranking=ranking,
         )
         names = [m.name for m in result.results]
         rank = next((i for i, name in enumerate(names, 1) if name in item.expect), None)
@@ -170,7 +183,9 @@ def evaluate(
         for kind in KINDS
         if any(o.expected_kind == kind for o in outcomes)
     }
-    return EvalReport(tuple(outcomes), _scores(outcomes), by_kind)
+    groups = sorted({o.item.group for o in outcomes if o.item.group})
+    by_class = {g: _scores([o for o in outcomes if o.item.group == g]) for g in groups}
+    return EvalReport(tuple(outcomes), _scores(outcomes), by_kind, by_class)
 
 
 class QualityBelowThreshold(SitegenError):

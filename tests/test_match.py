@@ -33,8 +33,10 @@ def test_terraform_question_finds_the_plan_reviewer(indexed_example: Path) -> No
     assert results[0]["name"] == "terraform-plan-reviewer"
     assert results[0]["type"] == "skills"
     assert set(results[0]) >= {"type", "name", "description", "tags", "distance"}
+    # Ranked by score (cosine distance less the name-word bonus, issue 15), so distances need
+    # not be sorted; every one stays within the distance limit.
     distances = [r["distance"] for r in results]
-    assert distances == sorted(distances) and all(0 <= d <= 0.8 for d in distances)
+    assert all(0 <= d <= 0.8 for d in distances) and distances[0] == min(distances)
 
 
 def test_type_limit_and_distance_filters(indexed_example: Path) -> None:

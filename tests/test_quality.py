@@ -11,6 +11,7 @@ from sitegen.cli import cli
 from sitegen.evaluate import QueriesError, evaluate, load_queries
 from sitegen.indexer import index_library, open_store
 from sitegen.library import Library
+from sitegen.search import COSINE_RANKING, match
 from tests.conftest import EXAMPLE_LIBRARY, make_colliding_library
 
 # The quality gate for the example library: measured, then set a little under the figure so
@@ -53,8 +54,9 @@ def test_eval_json_and_threshold_failure(indexed_example: Path) -> None:
     )
     assert code == 0
     report = json.loads(out)
-    assert set(report) == {"overall", "by_kind", "misses"}
+    assert set(report) == {"overall", "by_kind", "by_class", "misses"}
     assert set(report["by_kind"]) == {"roles", "skills"}
+    assert {"typo-name", "typo-word", "exact-name"} <= set(report["by_class"])
     for miss in report["misses"]:
         assert miss["rank"] != 1 and miss["top"] not in miss["expect"]
     code, _, err = run(
@@ -121,3 +123,113 @@ def test_collisions_clean_on_example_and_found_in_a_colliding_library(
     assert ("merge-request-reviewer", "pull-request-reviewer") in names
     pair = next(p for p in pairs if p["a"]["name"] == "merge-request-reviewer")
     assert pair["distance"] < 0.3 and pair["suggestion"] and pair["shared_words"]
+
+
+def test_example_typo_classes_meet_their_gate(indexed_example: Path, embedder) -> None:
+    """Every typo'd name in the example queries ranks its entry first; every typo'd content
+    word keeps its entry in the top 3."""
+    with open_store(Library(indexed_example), writable=False) as store:
+        report = evaluate(store, embedder, load_queries(EXAMPLE_LIBRARY / "queries.yaml"))
+    names, words = report.by_class["typo-name"], report.by_class["typo-word"]
+    assert names.count >= 5 and names.recall_at_1 == 1.0, report.misses
+    assert words.count >= 4 and words.recall_at_3 == 1.0, report.misses
+
+
+def test_typo_in_a_name_finds_the_entry_first_and_offers_the_spelling(
+    indexed_example: Path, embedder
+) -> None:
+    with open_store(Library(indexed_example), writable=False) as store:
+        for query, name in [
+            ("secret-scaner", "secret-scanner"),
+            ("terafrom-plan-reviewer", "terraform-plan-reviewer"),
+            ("Kubernetes Manifset Linter", "kubernetes-manifest-linter"),
+        ]:
+            result = match(store, embedder, query, limit=3)
+            assert result.results[0].name == name, (query, result.results)
+            assert result.results[0].exact, query
+            assert result.did_you_mean is not None and name.split("-")[0] in result.did_you_mean
+        # A typo'd content word is corrected to the library's word and still finds the entry.
+        result = match(store, embedder, "terafrom plan", limit=3)
+        assert "terraform-plan-reviewer" in [m.name for m in result.results]
+        assert result.did_you_mean == "terraform plan"
+        # Three edits away is no longer a near-exact name, and short words are never fuzzed.
+        assert not match(store, embedder, "secrt-scaer", limit=3).results[0].exact
+        assert match(store, embedder, "ml engineer", limit=3).did_you_mean is None
+
+
+def test_name_words_lift_the_entry_they_name(indexed_example: Path, embedder) -> None:
+    """The words of an entry's name in the query count for more than cosine alone gives."""
+    query = "review the plan for our terraform change"
+    with open_store(Library(indexed_example), writable=False) as store:
+        ranked = match(store, embedder, query, limit=5)
+        plain = match(store, embedder, query, limit=5, ranking=COSINE_RANKING)
+    top = ranked.results[0]
+    assert top.name == "terraform-plan-reviewer" and not top.exact
+    assert top.score < top.distance  # the name bonus applied
+    assert all(m.score == m.distance for m in plain.results if not m.exact)
+    assert [m.score for m in ranked.results] == sorted(m.score for m in ranked.results)
+
+
+def test_recipe_levers_change_the_training_data_and_the_key() -> None:
+    import dataclasses
+    import random
+
+    from sitegen.tuning import DEFAULT_RECIPE, add_typo, build_triplets, recipe_key
+
+    rows = [
+        {
+            "anchor": "senior terraform architect",
+            "positive": "Sasha - Infrastructure Lead - A veteran cloud architect.",
+            "negative": "Cloud Operations Specialist - A hands-on engineer.",
+        }
+    ]
+    plain = dataclasses.replace(DEFAULT_RECIPE, strip_person_names=False, typo_rate=0.0)
+    assert build_triplets(plain, rows) == rows
+    stripped = build_triplets(dataclasses.replace(plain, strip_person_names=True), rows)
+    assert stripped[0]["positive"] == "Infrastructure Lead - A veteran cloud architect."
+    assert stripped[0]["negative"] == rows[0]["negative"]  # two parts: no person to strip
+    typoed = build_triplets(dataclasses.replace(plain, typo_rate=1.0), rows)
+    assert len(typoed) == 2 and typoed[1]["anchor"] != rows[0]["anchor"]
+    assert typoed == build_triplets(dataclasses.replace(plain, typo_rate=1.0), rows)
+    from rapidfuzz.distance import OSA
+
+    slips = [add_typo("fix my terraform", random.Random(seed)) for seed in range(50)]
+    assert all(s.startswith("fix my ") for s in slips)  # words under four letters stay
+    edits = [OSA.distance(s, "fix my terraform") for s in slips]
+    assert max(edits) == 1 and edits.count(1) >= 40  # one slip (rarely a no-op: "rr" swap)
+    keys = {
+        recipe_key(dataclasses.replace(DEFAULT_RECIPE, **c))
+        for c in (
+            {},
+            {"epochs": 3},
+            {"freeze_embeddings": not DEFAULT_RECIPE.freeze_embeddings},
+            {"average": 0.5},
+            {"typo_rate": 0.25},
+        )
+    }
+    assert len(keys) == 5
+
+
+def test_fine_tune_is_bit_identical_and_freezes_the_token_table(tmp_path: Path) -> None:
+    """Two runs of the same recipe give the same bytes (the fingerprint relies on it)."""
+    import dataclasses
+    import hashlib
+
+    from safetensors.numpy import load_file
+
+    from sitegen.model_cache import package_model_dir
+    from sitegen.tuning import DEFAULT_RECIPE, fine_tune, persona_rows
+
+    recipe = dataclasses.replace(DEFAULT_RECIPE, epochs=1, freeze_embeddings=True, average=1.0)
+    rows = persona_rows()[:6]
+    digests = []
+    for run_ in ("a", "b"):
+        out = fine_tune(package_model_dir(), tmp_path / run_, recipe, rows)
+        digests.append(hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    tuned = load_file(str(tmp_path / "a" / "model.safetensors"))
+    plain = load_file(str(package_model_dir() / "model.safetensors"))
+    table = next(k for k in tuned if k.endswith("word_embeddings.weight"))
+    assert (tuned[table] == plain[next(k for k in plain if k.endswith(table))]).all()
+    layer = next(k for k in tuned if k.endswith("layer.5.output.dense.weight"))
+    assert not (tuned[layer] == plain[next(k for k in plain if k.endswith(layer))]).all()
