@@ -508,7 +508,8 @@ class SiteCatalog(Catalog):
             for f in twin.get("files") or ()
             if isinstance(f, dict)
         )
-        definition_file = posixpath.basename(str(twin.get("source") or "")) or (
+        definition_path = twin.get("definition_path") or twin.get("source")  # "source": 0.1
+        definition_file = posixpath.basename(str(definition_path or "")) or (
             "SKILL.md" if kind == "skills" else "ROLE.md"
         )
         raw = next(

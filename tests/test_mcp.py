@@ -137,6 +137,7 @@ def test_every_tool_over_stdio_against_the_served_site(
             for q, a in QUERIES
         ]
         out["get"] = await call(client, "get", name="csv-data-cleaner")
+        out["get_agent"] = await call(client, "get", name="flaky-test-hunter")
         out["install"] = await call(client, "install", name="csv-data-cleaner")
         out["install_again"] = await call(client, "install", name="csv-data-cleaner")
         out["resources"] = [r.uri for r in (await client.list_resources()).resources]
@@ -183,6 +184,11 @@ def test_every_tool_over_stdio_against_the_served_site(
     files = {f["path"]: (f["size"], f["sha256"]) for f in out["get"]["files"]}
     assert set(files) == set(tree(skill))
     assert out["get"]["archive_sha256"] == out["install"]["digest"]
+    agent = out["get_agent"]  # a single-file agent role: its own file, not ROLE.md
+    assert agent["format"] == "agent" and agent["definition_file"] == "flaky-test-hunter.md"
+    assert agent["definition"] == (library / "agents" / "flaky-test-hunter.md").read_text(
+        encoding="utf-8"
+    )
 
     # install: verified and written on this machine (the subprocess's HOME)
     target = home / ".claude" / "skills" / "csv-data-cleaner"
