@@ -34,6 +34,7 @@ from sitegen.errors import SitegenError
 from sitegen.indexer import IndexAbort, IndexResult, index_library, open_store
 from sitegen.library import KINDS, Entry, Library, LibraryError, LibraryReport, Problem
 from sitegen.metastore import MetaStoreError, Record
+from sitegen.neighbours import nearest, normalized
 from sitegen.publish import PublishError, Transaction, recover
 from sitegen.search import DEFAULT_MAX_DISTANCE
 from sitegen.site import (
@@ -112,45 +113,27 @@ def nearest_neighbours(
     max_distance: float = SIMILAR_MAX_DISTANCE,
 ) -> dict[tuple[str, str], list[Similar]]:
     """For every record, its nearest other records by cosine distance (ties by kind, name)."""
-    usable, matrix = _normalized(records)
-    count = len(usable)
-    if count < 2:
-        return {(r.kind, r.name): [] for r in usable}
-    k = min(limit, count - 1)
-    out: dict[tuple[str, str], list[Similar]] = {}
-    for start in range(0, count, 1024):
-        block = matrix[start : start + 1024] @ matrix.T
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = -np.inf  # never yourself
-        picked = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        scores = np.take_along_axis(block, picked, axis=1)
-        # Best first; indices are in (kind, name) order, so ties break by (kind, name).
-        order = np.lexsort((picked, -scores), axis=-1)
-        picked = np.take_along_axis(picked, order, axis=1)
-        distances = (1.0 - np.take_along_axis(scores, order, axis=1)).tolist()
-        for offset, row in enumerate(picked.tolist()):
-            record = usable[start + offset]
-            out[(record.kind, record.name)] = [
-                Similar(other.kind, other.name, other.description, max(d, 0.0))
-                for j, d in zip(row, distances[offset], strict=True)
-                if d <= max_distance and (other := usable[j]) is not record
-            ]
-    return out
+    usable, matrix = _with_vectors(records)
+    found = nearest(matrix, limit, max_distance)
+    return {
+        (r.kind, r.name): [
+            Similar(usable[j].kind, usable[j].name, usable[j].description, d) for j, d in near
+        ]
+        for r, near in zip(usable, found, strict=True)
+    }
 
 
-def _normalized(records: Sequence[Record]) -> tuple[list[Record], np.ndarray]:
-    """Records with an embedding, in (kind, name) order, and their L2-normalized vectors."""
+def _with_vectors(records: Sequence[Record]) -> tuple[list[Record], np.ndarray]:
+    """Records with an embedding, in (kind, name) order, and their unit vectors."""
     usable = sorted((r for r in records if r.embedding is not None), key=lambda r: (r.kind, r.name))
     if not usable:
         return usable, np.zeros((0, 0), dtype=np.float32)
-    matrix = np.vstack([np.asarray(r.embedding, dtype=np.float32) for r in usable])
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True).astype(np.float32)
-    return usable, (matrix / np.where(norms == 0, np.float32(1), norms)).astype(np.float32)
+    return usable, normalized(np.vstack([np.asarray(r.embedding) for r in usable]))
 
 
 def record_collisions(records: Sequence[Record]) -> list[Collision]:
     """Pairs of records so close that an agent may pick the wrong one (the maintainers page)."""
-    usable, matrix = _normalized(records)
+    usable, matrix = _with_vectors(records)
     return find_collisions([(r.kind, r.name, r.description) for r in usable], matrix)
 
 

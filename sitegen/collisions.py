@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sitegen.entry import SINGULAR
+from sitegen.neighbours import normalized, pairs_within
 
 DEFAULT_COLLISION_DISTANCE = 0.3
-_CHUNK = 1024
 _WORD = re.compile(r"[a-z][a-z0-9+#.-]{2,}")
 _STOP = frozenset(
     """
@@ -95,27 +95,13 @@ def find_collisions(
     """All pairs within `max_distance` (cosine), closest first.
 
     `items` are (kind, name, description) rows aligned with the L2-normalized `vectors`.
-    Works in blocks so 20,000 entries never build a 20,000 x 20,000 matrix at once.
+    One blocked scan (:mod:`sitegen.neighbours`), shared with the similar-entries lists.
     """
     found: list[Collision] = []
-    n = len(items)
-    if n < 2:
-        return found
-    matrix = np.asarray(vectors, dtype=np.float32)
-    for start in range(0, n, _CHUNK):
-        block = 1.0 - matrix[start : start + _CHUNK] @ matrix.T
-        rows, cols = np.nonzero(block <= max_distance)
-        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + row
-            if col <= i:
-                continue
-            kind_a, name_a, text_a = items[i]
-            kind_b, name_b, text_b = items[col]
-            shared = sorted(content_words(text_a) & content_words(text_b))
-            found.append(
-                Collision(
-                    kind_a, name_a, kind_b, name_b, max(float(block[row, col]), 0.0), tuple(shared)
-                )
-            )
+    for i, j, distance in pairs_within(normalized(vectors), max_distance):
+        kind_a, name_a, text_a = items[i]
+        kind_b, name_b, text_b = items[j]
+        shared = tuple(sorted(content_words(text_a) & content_words(text_b)))
+        found.append(Collision(kind_a, name_a, kind_b, name_b, distance, shared))
     found.sort(key=lambda c: (c.distance, c.name_a, c.name_b))
     return found
