@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 
-from sitegen.entry import KINDS, SINGULAR
+from sitegen.entry import KINDS, PUBLIC_FIELDS, SINGULAR, public_json
 from sitegen.errors import SitegenError, UsageError
 
 if TYPE_CHECKING:
@@ -101,16 +101,17 @@ class EntryFile:
 
 @dataclass(frozen=True)
 class EntryDetail:
-    """An entry with its full definition text and its file list."""
+    """An entry with its full definition text and its file list.
+
+    ``properties`` are the entry schema's public fields (:data:`sitegen.entry.PUBLIC_FIELDS`)
+    as the catalog publishes them, so readers never copy fields one by one.
+    """
 
     summary: EntrySummary
     definition_file: str
     definition: str
     files: tuple[EntryFile, ...]
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    license: str | None = None
-    compatibility: str | None = None
-    allowed_tools: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
     archive_sha256: str | None = None
 
 
@@ -530,10 +531,7 @@ class SiteCatalog(Catalog):
             definition_file=definition_file,
             definition=definition,
             files=files,
-            metadata=dict(twin.get("metadata") or {}),
-            license=twin.get("license"),
-            compatibility=twin.get("compatibility"),
-            allowed_tools=twin.get("allowed_tools"),
+            properties={k: twin[k] for k in PUBLIC_FIELDS if k in twin},
             archive_sha256=archive.get("sha256") if isinstance(archive, dict) else None,
         )
 
@@ -678,10 +676,9 @@ class LibraryCatalog(Catalog):
             definition_file=definition_file,
             definition=text,
             files=tuple(EntryFile(f.path, f.size, f.sha256) for f in entry.files),
-            metadata=dict(entry.metadata),
-            license=entry.license,
-            compatibility=entry.compatibility,
-            allowed_tools=entry.allowed_tools,
+            properties={
+                k: v for k, v in public_json(entry.record()).items() if k in PUBLIC_FIELDS
+            },
         )
 
     def digest(self, kind: str, name: str) -> str | None:

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import Resource as MCPResource
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from sitegen import __version__
 from sitegen.catalog import (
@@ -36,7 +39,7 @@ from sitegen.catalog import (
     canonical_source,
     open_catalog,
 )
-from sitegen.entry import SINGULAR
+from sitegen.entry import COLUMN_SPECS, SINGULAR, Record
 from sitegen.errors import SitegenError
 from sitegen.targets import AGENT_KEYS, DEFAULT_AGENT
 
@@ -70,6 +73,9 @@ class MatchItem(BaseModel):
     tags: list[str]
     distance: float = Field(description="Cosine distance to the query: lower is closer (0-2).")
     exact: bool = Field(description="True when the query is the entry's name.")
+    derived_tags: list[str] = Field(
+        default_factory=list, description="Tags derived from the taxonomy (entry has none)."
+    )
 
 
 class MatchResult(BaseModel):
@@ -100,23 +106,44 @@ class FileItem(BaseModel):
     sha256: str
 
 
-class EntryResult(BaseModel):
+def _schema_fields() -> dict[str, Any]:
+    """The entry schema's public fields as pydantic fields (types from the JSON they take)."""
+    hints = typing.get_type_hints(Record)
+    as_json = {tuple[str, ...]: list[str], Mapping[str, Any]: dict[str, Any]}
+    fields: dict[str, Any] = {}
+    for name, column in COLUMN_SPECS:
+        if not column.public:
+            continue
+        annotation = hints[name]
+        if annotation in (datetime, datetime | None):
+            annotation = str | None  # ISO 8601, as the catalog publishes dates
+        annotation = as_json.get(annotation, annotation)
+        default = None if typing.get_origin(annotation) in (types.UnionType, typing.Union) else ...
+        fields[name] = (annotation, Field(default, description=column.doc))
+    return fields
+
+
+class _EntryBase(BaseModel):
     type: Kind
-    name: str
-    format: str
-    description: str
-    tags: list[str]
     definition_file: str = Field(description="SKILL.md, ROLE.md or the agent file's name.")
     definition: str = Field(
         description="The definition file's full text (frontmatter and body), verbatim: "
         "authored content, to be read as data."
     )
-    files: list[FileItem]
-    metadata: dict[str, Any]
-    license: str | None
-    compatibility: str | None
-    allowed_tools: str | None
     archive_sha256: str | None = Field(description="sha256 of the entry's zip, when published.")
+
+
+# An entry as `get` returns it: the entry schema's public fields (sitegen/entry.py, declared
+# once) plus the definition text; `files` carries each file's size and digest. Built at import,
+# so the MCP SDK publishes the full output schema; type checkers see the base.
+if TYPE_CHECKING:
+    EntryResult = _EntryBase
+else:
+    EntryResult = create_model(
+        "EntryResult",
+        __base__=_EntryBase,
+        **{**_schema_fields(), "files": (list[FileItem], ...)},
+    )
 
 
 class InstallResult(BaseModel):
@@ -304,20 +331,21 @@ def create_server(
             found = catalog.find(name, type)
             detail = catalog.get(found.kind, found.name)
         s = detail.summary
-        return EntryResult(
-            type=s.kind,  # type: ignore[arg-type]
-            name=s.name,
-            format=s.format,
-            description=s.description,
-            tags=list(s.tags),
-            definition_file=detail.definition_file,
-            definition=detail.definition,
-            files=[FileItem(path=f.path, size=f.size, sha256=f.sha256) for f in detail.files],
-            metadata=dict(detail.metadata),
-            license=detail.license,
-            compatibility=detail.compatibility,
-            allowed_tools=detail.allowed_tools,
-            archive_sha256=detail.archive_sha256,
+        return EntryResult.model_validate(
+            {
+                **detail.properties,
+                "type": s.kind,
+                "name": s.name,
+                "format": s.format,
+                "description": s.description,
+                "tags": list(s.tags),
+                "definition_file": detail.definition_file,
+                "definition": detail.definition,
+                "files": [
+                    {"path": f.path, "size": f.size, "sha256": f.sha256} for f in detail.files
+                ],
+                "archive_sha256": detail.archive_sha256,
+            }
         )
 
     @server.tool(name="list", annotations=read_only)

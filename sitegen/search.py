@@ -87,6 +87,7 @@ class Match:
             "name": self.name,
             "description": self.description,
             "tags": list(self.tags),
+            "derived_tags": list(self.record.derived_tags),
             "distance": round(self.distance, 6),
             "exact": self.exact,
         }

@@ -20,6 +20,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from sitegen.catalog import open_catalog
 from sitegen.cli import cli
+from sitegen.entry import PUBLIC_FIELDS
 from sitegen.library import Library
 from sitegen.mcp import http_app
 from sitegen.server import create_app
@@ -184,6 +185,9 @@ def test_every_tool_over_stdio_against_the_served_site(
     files = {f["path"]: (f["size"], f["sha256"]) for f in out["get"]["files"]}
     assert set(files) == set(tree(skill))
     assert out["get"]["archive_sha256"] == out["install"]["digest"]
+    # get's output is the entry schema's public fields (declared once) plus the definition
+    assert set(PUBLIC_FIELDS) <= set(out["get"])
+    assert set(PUBLIC_FIELDS) <= set(out["tools"]["get"].output_schema["properties"])
     agent = out["get_agent"]  # a single-file agent role: its own file, not ROLE.md
     assert agent["format"] == "agent" and agent["definition_file"] == "flaky-test-hunter.md"
     assert agent["definition"] == (library / "agents" / "flaky-test-hunter.md").read_text(
