@@ -63,7 +63,8 @@ class GuardedH11(H11Protocol):
         super().data_received(data)
 
     def on_response_complete(self) -> None:
-        self._disarm()
+        if self.conn.their_state is not h11.SEND_BODY:  # answered before its body came: keep
+            self._disarm()
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
