@@ -31,7 +31,7 @@ from sitegen.search import (
     QueryError,
     match,
 )
-from sitegen.server.batcher import QueryBatcher
+from sitegen.server.batcher import QueryBatcher, batch_invariant
 from sitegen.server.cache import ByteLRU
 from sitegen.server.live import LiveIndex
 from sitegen.server.models import (
@@ -103,7 +103,9 @@ class Api:
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.batcher = QueryBatcher(embedder.embed)
+        # Distinct queries share a model call only where that leaves every vector unchanged.
+        exact_in_batches = batch_invariant(embedder.embed)
+        self.batcher = QueryBatcher(embedder.embed, max_batch=32 if exact_in_batches else 1)
         self.vectors: ByteLRU[np.ndarray] = ByteLRU(query_cache_bytes)
         self.responses: ByteLRU[bytes] = ByteLRU(response_cache_bytes)
 

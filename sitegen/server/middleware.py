@@ -12,6 +12,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sitegen.urls import API_MATCH
+
 # The theme's policy (templates/base.html's meta tag, for static hosts) plus what only a
 # header can say: no page of the catalog may be framed (clickjacking). A test keeps the two
 # policies in step.
@@ -26,7 +28,7 @@ SECURITY_HEADERS = (
 )
 # Every response names the match endpoint (relative to the site root), so the static search
 # page served here finds semantic search without a rebuild.
-API_ANNOUNCEMENT = ((b"x-sitegen-api", b"api/match"),)
+API_ANNOUNCEMENT = ((b"x-sitegen-api", API_MATCH.encode()),)
 
 
 class ResponseHeaders:
