@@ -61,6 +61,13 @@ def test_match_ranks_exactly_like_the_match_function(
                 assert set(result) >= {"type", "name", "description", "tags", "distance", "url"}
 
 
+def test_match_offers_the_corrected_query(served: RunningServer) -> None:
+    typo = get(served, "/api/match", q="terafrom plan").json()
+    assert typo["did_you_mean"] == "terraform plan"
+    assert "terraform-plan-reviewer" in [r["name"] for r in typo["results"]]
+    assert get(served, "/api/match", q="review my terraform plan").json()["did_you_mean"] is None
+
+
 def test_match_filters(served: RunningServer) -> None:
     roles = get(served, "/api/match", q="keep production reliable", type="roles").json()
     assert roles["results"] and {r["type"] for r in roles["results"]} == {"roles"}

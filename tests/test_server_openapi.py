@@ -123,6 +123,7 @@ def test_documented_fields_are_the_fields_of_real_responses(
     calls = [
         (fuzz_server, "/api/match", {"q": "review my terraform plan", "limit": 10}, 200),
         (fuzz_server, "/api/match", {"q": "terraform-plan-reviewer"}, 200),
+        (fuzz_server, "/api/match", {"q": "terafrom plan"}, 200),  # did_you_mean set
         (fuzz_server, "/api/match", {"q": "x", "limit": 0}, 400),
         (fuzz_server, "/api/entries", {}, 200),
         (fuzz_server, "/api/entries/{type}/{name}", {}, 200),

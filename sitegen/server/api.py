@@ -147,6 +147,7 @@ class Api:
             query=result.query,
             truncated=result.truncated,
             build=snapshot.build,
+            did_you_mean=result.did_you_mean,
             results=[
                 Match(
                     type=m.kind,  # type: ignore[arg-type]

@@ -71,6 +71,10 @@ class MatchResponse(_Strict):
     query: str = Field(description="The query as embedded (whitespace collapsed).")
     truncated: bool = Field(description="The query was longer than the model reads.")
     build: str = Field(description="The index build that answered.")
+    did_you_mean: str | None = Field(
+        description="The query with misspelt words corrected, when some were (the results "
+        "already include what the corrected query finds); null otherwise."
+    )
     results: list[Match]
 
 
