@@ -121,23 +121,28 @@ def test_redirects_never_use_the_host_header(
     _, site = built
     folder = next(p.parent for p in sorted(site.rglob("index.html")) if p.parent != site)
     rel = folder.relative_to(site).as_posix()
+    last = rel.rsplit("/", 1)[-1]
     for target, location in (
-        (f"/{rel}", f"/{rel}/"),
-        (f"/{rel}?q=1", f"/{rel}/?q=1"),
-        (f"//{rel}", f"/{rel}/"),  # `//name/` would be another host to a browser
+        (f"/{rel}", f"./{last}/"),
+        (f"/{rel}?q=1", f"./{last}/?q=1"),
+        (f"//{rel}", f"./{last}/"),  # `//name/` would be another host to a browser
     ):
         reply = raw_get(served, target, host="evil.example")
         assert reply.split(b" ", 2)[1] in (b"307", b"301", b"302", b"308"), target
         assert header(reply, "location") == location, target
         assert b"evil.example" not in reply
+    followed = httpx.get(f"{served.url}/{rel}", follow_redirects=True)
+    assert followed.status_code == 200 and followed.url.path == f"/{rel}/"
     api = raw_get(served, "/api/match/?q=x", host="evil.example")  # no slash redirects
     assert b"evil.example" not in api and header(api, "location") is None
 
 
-def test_slash_location_keeps_the_root_path_and_escapes() -> None:
-    scope = {"path": "/catalog/skills/a b", "root_path": "/catalog", "query_string": b""}
-    assert slash_location(scope) == "/catalog/skills/a%20b/"
-    assert slash_location({"path": "///evil.example", "query_string": b""}) == "/evil.example/"
+def test_slash_location_is_relative_and_escaped() -> None:
+    """Behind a proxy under /catalog/, `/catalog/skills` must go to `/catalog/skills/`."""
+    scope = {"path": "/catalog/skills/a b", "query_string": b"x=1"}
+    assert slash_location(scope) == "./a%20b/?x=1"
+    assert slash_location({"path": "/x/a:b", "query_string": b""}) == "./a:b/"  # not a scheme
+    assert slash_location({"path": "///evil.example", "query_string": b""}) == "./evil.example/"
 
 
 def test_paths_cannot_escape_the_site(served: RunningServer) -> None:

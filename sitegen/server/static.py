@@ -3,7 +3,8 @@ folder, and no directory listings (Starlette's StaticFiles in html mode does all
 
 What it changes: a folder asked for without its slash is redirected with a *relative*
 location. Starlette builds an absolute URL from the request's Host header, which lets anyone
-who can set that header (a cache in front, a crafted link) send visitors elsewhere.
+who can set that header (a cache in front, a crafted link) send visitors elsewhere; a relative
+one also stays right behind a proxy that serves the site under a path prefix.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from starlette.types import Scope
 
 
 def slash_location(scope: Scope) -> str:
-    """`/<path>/` (plus the query); never a host, never `//` (which a browser reads as one).
-
-    `scope["path"]` already holds the root path a proxy mounts the app under (ASGI 3)."""
-    location = "/" + quote(scope["path"].lstrip("/"), safe="/:@!$&'()*+,;=-._~") + "/"
+    """`./<last segment>/` (plus the query): relative to the requested URL, so it holds under
+    any host and any path prefix a proxy adds, and can never name another host."""
+    last = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+    location = "./" + quote(last, safe=":@!$&'()*+,;=-._~") + "/"
     query = scope.get("query_string", b"")
     return location + ("?" + query.decode("latin-1") if query else "")
 
