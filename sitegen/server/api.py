@@ -149,15 +149,7 @@ class Api:
             build=snapshot.build,
             did_you_mean=result.did_you_mean,
             results=[
-                Match(
-                    type=m.kind,  # type: ignore[arg-type]
-                    name=m.name,
-                    description=m.description,
-                    tags=list(m.tags),
-                    distance=round(m.distance, 6),
-                    exact=m.exact,
-                    url=entry_url(m.kind, m.name),
-                )
+                Match.model_validate({**m.as_dict(), "url": entry_url(m.kind, m.name)})
                 for m in result.results
             ],
         )

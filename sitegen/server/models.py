@@ -54,12 +54,15 @@ class _Strict(BaseModel):
 
 
 class Match(_Strict):
-    """One ranked entry."""
+    """One ranked entry: `search.Match.as_dict()` (as `sitegen match --json` prints it) and
+    the entry page's URL. A field added there and not here fails loudly (extra fields are
+    refused), so the document cannot fall behind."""
 
     type: Kind = Field(description="roles or skills.")
     name: str = Field(description=_DOCS["name"])
     description: str = Field(description=_DOCS["description"])
     tags: list[str] = Field(description=_DOCS["tags"])
+    derived_tags: list[str] = Field(description=_DOCS["derived_tags"])
     distance: float = Field(description="Cosine distance to the query (0 = same meaning).")
     exact: bool = Field(description="The query names this entry; such entries rank first.")
     url: str = Field(description=URL_DOC)
