@@ -1,10 +1,13 @@
-"""`sitegen serve`: a real uvicorn server on 127.0.0.1, real index, real model."""
+"""The typed API on a real uvicorn server on 127.0.0.1, real index, real model.
+
+The built site's files, headers and the `sitegen serve` command itself are tested in
+test_server_site.py, test_server_hardening.py and test_server_command.py.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,66 +15,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from sitegen.indexer import index_library, open_store
 from sitegen.library import Library
-from sitegen.search import match
-from sitegen.server import create_app
+from sitegen.search import MAX_LIMIT, match
+from sitegen.server import MAX_QUERY_CHARS, create_app
 from tests.conftest import CountingEmbedder
+from tests.server_helpers import RunningServer, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RunningServer:
-    """uvicorn in a thread, the way `sitegen serve` runs it, on a free loopback port."""
-
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        self.app = app
-        self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> RunningServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+__all__ = ["RunningServer", "free_port"]  # other suites import the server from here
 
 
 @pytest.fixture(scope="module")
-def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small stand-in for a built site: pages, a 404 page, a nested folder."""
-    site = tmp_path_factory.mktemp("site")
-    (site / "index.html").write_text("<!doctype html><title>home</title><body>home</body>")
-    (site / "404.html").write_text("<!doctype html><title>missing</title><body>nope</body>")
-    (site / "skills" / "alpha").mkdir(parents=True)
-    (site / "skills" / "alpha" / "index.html").write_text("<body>alpha page</body>")
-    (site / "catalog.json").write_text('{"entries": []}')
-    (site / "empty-folder").mkdir()
-    return site
-
-
-@pytest.fixture(scope="module")
-def served(indexed_example: Path, embedder, site_dir: Path) -> Iterator[RunningServer]:
+def served(indexed_example: Path, embedder) -> Iterator[RunningServer]:
     counting = CountingEmbedder(embedder)
-    app = create_app(Library(indexed_example), counting, site_dir=site_dir)
+    app = create_app(Library(indexed_example), counting)
     app.state.counting = counting
     with RunningServer(app) as server:
         yield server
@@ -103,6 +61,13 @@ def test_match_ranks_exactly_like_the_match_function(
                 assert set(result) >= {"type", "name", "description", "tags", "distance", "url"}
 
 
+def test_match_offers_the_corrected_query(served: RunningServer) -> None:
+    typo = get(served, "/api/match", q="terafrom plan").json()
+    assert typo["did_you_mean"] == "terraform plan"
+    assert "terraform-plan-reviewer" in [r["name"] for r in typo["results"]]
+    assert get(served, "/api/match", q="review my terraform plan").json()["did_you_mean"] is None
+
+
 def test_match_filters(served: RunningServer) -> None:
     roles = get(served, "/api/match", q="keep production reliable", type="roles").json()
     assert roles["results"] and {r["type"] for r in roles["results"]} == {"roles"}
@@ -123,24 +88,41 @@ def test_repeated_query_costs_no_model_call(served: RunningServer) -> None:
     ("params", "param"),
     [
         ({}, "q"),
+        ({"q": ""}, "q"),
         ({"q": "   "}, "q"),
-        ({"q": "x" * 1001}, "q"),
+        ({"q": "x" * (MAX_QUERY_CHARS + 1)}, "q"),
         ({"q": "x", "limit": 0}, "limit"),
-        ({"q": "x", "limit": 101}, "limit"),
+        ({"q": "x", "limit": MAX_LIMIT + 1}, "limit"),
         ({"q": "x", "limit": "ten"}, "limit"),
+        ({"q": "x", "limit": "2.5"}, "limit"),
         ({"q": "x", "max_distance": -1}, "max_distance"),
+        ({"q": "x", "max_distance": 2.01}, "max_distance"),
         ({"q": "x", "max_distance": "far"}, "max_distance"),
         ({"q": "x", "max_distance": "nan"}, "max_distance"),
+        ({"q": "x", "max_distance": "inf"}, "max_distance"),
         ({"q": "x", "type": "agents"}, "type"),
     ],
 )
-def test_bad_parameters_are_4xx_naming_the_parameter(
+def test_bad_parameters_are_400_naming_the_parameter(
     served: RunningServer, params: dict, param: str
 ) -> None:
     response = get(served, "/api/match", **params)
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     error = response.json()["error"]
-    assert error["param"] == param and param in error["message"]
+    assert error["param"] == param and error["message"].startswith(f"{param} ")
+    assert set(response.json()) == {"error"} and set(error) == {"message", "param"}
+
+
+def test_limits_at_their_bounds_are_accepted(served: RunningServer) -> None:
+    for params in (
+        {"q": "x" * MAX_QUERY_CHARS},
+        {"q": "x", "limit": 1},
+        {"q": "x", "limit": MAX_LIMIT},
+        {"q": "x", "max_distance": 0},
+        {"q": "x", "max_distance": 2},
+    ):
+        assert get(served, "/api/match", **params).status_code == 200, params
 
 
 def test_entries_endpoints(served: RunningServer, indexed_example: Path) -> None:
@@ -156,57 +138,41 @@ def test_entries_endpoints(served: RunningServer, indexed_example: Path) -> None
     assert all("terraform" in e["tags"] for e in tagged)
     one = get(served, "/api/entries/skills/terraform-plan-reviewer").json()
     assert one["name"] == "terraform-plan-reviewer" and "SKILL.md" in one["files"]
-    assert get(served, "/api/entries/skills/no-such-thing").status_code == 404
-    assert get(served, "/api/entries/agents/x").status_code == 404
+    assert one["url"] == "skills/terraform-plan-reviewer/"
+    missing = get(served, "/api/entries/skills/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == {"message": "no skill named 'no-such-thing'", "param": "name"}
+    wrong_type = get(served, "/api/entries/agents/x")
+    assert wrong_type.status_code == 404 and wrong_type.json()["error"]["param"] == "type"
     assert get(served, "/api/entries", type="agents").status_code == 400
 
 
-def test_healthz_and_openapi(served: RunningServer, indexed_example: Path, embedder) -> None:
+def test_healthz(served: RunningServer, indexed_example: Path, embedder) -> None:
     health = get(served, "/healthz").json()
     assert health["status"] == "ok"
     assert health["fingerprint"] == embedder.fingerprint.as_string()
+    with open_store(Library(indexed_example), writable=False) as store:
+        assert store.info is not None
+        assert (health["build"], health["written"]) == (store.info.build, store.info.written)
     library = Library(indexed_example).read()
     assert health["counts"] == {
         "roles": len(library.of_kind("roles")),
         "skills": len(library.of_kind("skills")),
     }
-    spec = get(served, "/api/openapi.json").json()
-    assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) >= {"/api/match", "/api/entries", "/healthz"}
-
-
-def test_static_site_files(served: RunningServer) -> None:
-    home = get(served, "/")
-    assert home.status_code == 200 and "home" in home.text
-    assert home.headers["content-type"].startswith("text/html")
-    assert "etag" in home.headers and "last-modified" in home.headers
-    again = httpx.get(served.url + "/", headers={"If-None-Match": home.headers["etag"]})
-    assert again.status_code == 304
-    assert "alpha page" in get(served, "/skills/alpha/").text
-    assert get(served, "/catalog.json").headers["content-type"].startswith("application/json")
-    missing = get(served, "/no/such/page")
-    assert missing.status_code == 404 and "nope" in missing.text
-    assert get(served, "/empty-folder/").status_code == 404  # no directory listings
-
-
-def test_paths_cannot_escape_the_site(served: RunningServer) -> None:
-    for raw in ("/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/skills/../../x"):
-        with socket.create_connection(("127.0.0.1", served.port)) as sock:
-            sock.sendall(f"GET {raw} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
-        status = int(reply.split(b" ", 2)[1])
-        assert status in (400, 404), raw
-        assert b"root:" not in reply
 
 
 def test_methods_other_than_get_and_head(served: RunningServer) -> None:
-    for path in ("/api/match?q=x", "/", "/skills/alpha/", "/healthz"):
-        assert httpx.post(served.url + path).status_code == 405
-        assert httpx.delete(served.url + path).status_code == 405
-    assert httpx.head(served.url + "/api/match", params={"q": "terraform"}).status_code == 200
-    assert httpx.get(served.url + "/api/nothing").status_code == 404
+    for path in ("/api/match?q=x", "/api/entries", "/healthz"):
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            response = httpx.request(method, served.url + path)
+            assert response.status_code == 405, (method, path)
+            assert response.json()["error"]["message"] == "Method Not Allowed"
+            assert "GET" in response.headers["allow"]
+    head = httpx.head(served.url + "/api/match", params={"q": "terraform"})
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) > 0
+    nothing = httpx.get(served.url + "/api/nothing")
+    assert nothing.status_code == 404 and nothing.json()["error"]["message"] == "Not Found"
 
 
 def test_rebuild_while_querying_swaps_atomically(
@@ -269,10 +235,6 @@ def test_no_index_is_503_not_500(example_copy: Path, embedder) -> None:
         assert httpx.get(server.url + "/healthz").status_code == 503
 
 
-def test_openapi_spec_is_valid_json(served: RunningServer) -> None:
-    assert json.loads(get(served, "/api/openapi.json").text)["info"]["title"]
-
-
 def test_match_reads_a_published_index_over_http(indexed_example: Path, embedder) -> None:
     """`sitegen match --library <site URL>` reads the exported Parquet index over HTTP."""
     from click.testing import CliRunner
@@ -289,24 +251,3 @@ def test_match_reads_a_published_index_over_http(indexed_example: Path, embedder
     )
     assert remote.exit_code == 0, remote.output
     assert json.loads(remote.stdout) == json.loads(local.stdout)
-
-
-def test_responses_announce_the_match_endpoint(served: RunningServer) -> None:
-    assert get(served, "/").headers["x-sitegen-api"] == "api/match"
-    assert get(served, "/healthz").headers["x-sitegen-api"] == "api/match"
-
-
-def test_live_reload_uses_an_external_script(indexed_example: Path, embedder, site_dir) -> None:
-    versions = iter(["1", "1", "2"])
-    app = create_app(
-        Library(indexed_example), embedder, site_dir=site_dir, live_reload=lambda: next(versions)
-    )
-    with RunningServer(app) as server:
-        page = httpx.get(server.url + "/")
-        assert '<script src="/_sitegen/reload.js"></script></body>' in page.text
-        assert int(page.headers["content-length"]) == len(page.content)
-        script = httpx.get(server.url + "/_sitegen/reload.js")
-        assert script.headers["content-type"].startswith("text/javascript")
-        assert "/_sitegen/build" in script.text
-        assert [httpx.get(server.url + "/_sitegen/build").text for _ in range(3)] == ["1", "1", "2"]
-        assert "reload.js" not in httpx.get(server.url + "/catalog.json").text

@@ -90,10 +90,9 @@ def serve(
     model_progress: Progress | None = None,
 ) -> None:
     """Serve until interrupted: the site folder, /api/, /healthz and /mcp."""
-    import uvicorn
+    from sitegen.server import address_of, bind, create_app, serve_app
 
-    from sitegen.server import create_app
-
+    sock = bind(host, port)  # first: a taken port is one line and exit 2, before the model
     library = open_library(url)
     folder = site_dir or output_folder(library, settings(library))
     if watch:
@@ -113,9 +112,9 @@ def serve(
         live_reload=rebuilder.current if rebuilder else None,
         mcp_app=mcp_http_app(library, folder, embedder, host, warn=say),
     )
-    say(f"sitegen: serving http://{host}:{port}/ (API under /api/, MCP at /mcp)")
+    say(f"sitegen: serving {address_of(sock)} (API under /api/, MCP at /mcp)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        serve_app(app, sock)
     finally:
         if rebuilder is not None:
             rebuilder.stop()
