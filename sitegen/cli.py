@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -238,6 +238,46 @@ def check(
     sys.exit(1 if result.errors else 0)
 
 
+@cli.command(name="new")
+@click.argument("form", metavar="TYPE", type=Choice(("skill", "role", "agent")))
+@click.argument("name")
+@click.option(
+    "--library",
+    "library",
+    default=None,
+    metavar="DIR",
+    help="Library to add it to (created if missing) [env: SITEGEN_LIBRARY; default: .].",
+)
+@click.option(
+    "--description",
+    default=None,
+    help="What it does and when to use it (up to 1,024 characters) [default: a placeholder "
+    "to rewrite].",
+)
+@click.option(
+    "--tags",
+    default=None,
+    metavar="A,B",
+    help="Comma-separated tags (a skill keeps them in metadata.tags, a role or agent in a "
+    "tags list) [default: none].",
+)
+def new_command(
+    form: str, name: str, library: str | None, description: str | None, tags: str | None
+) -> None:
+    """Write a new TYPE (skill, role or agent) named NAME from a template that passes
+    `sitegen check --strict`: skills/NAME/SKILL.md, roles/NAME/ROLE.md or agents/NAME.md."""
+    from sitegen.commands.library import library_location
+    from sitegen.library import Library
+    from sitegen.scaffold import new_entry
+
+    tag_list = tuple(t.strip() for t in tags.split(",")) if tags else ()
+    made = new_entry(
+        Library(library_location(library)), form, name, description=description, tags=tag_list
+    )
+    click.echo(made.shown)
+    _say(f"next: edit {made.shown}, then run `sitegen check --strict`")
+
+
 @cli.command()
 @MODEL_OPTION
 def prepare(model: str | None) -> None:
@@ -438,8 +478,16 @@ def build_command(
     left = run.report.left_out
     if left:
         raise SitegenError(
-            f"{left} entr{'y' if left == 1 else 'ies'} left out of the site for errors (see above)"
+            f"{left} entr{'y' if left == 1 else 'ies'} left out of the site for errors: "
+            + _first_errors(run.report.errors)
         )
+
+
+def _first_errors(errors: Sequence[Problem], shown: int = 3) -> str:
+    """The first few errors as `path:line (message)`, for a one-line summary of what was cut."""
+    listed = "; ".join(f"{p.path}:{p.line} ({p.message})" for p in errors[:shown])
+    more = f"; and {len(errors) - shown} more above" if len(errors) > shown else ""
+    return listed + more
 
 
 @cli.command(name="eval")
