@@ -107,7 +107,10 @@ def test_errors_name_flags_never_python_identifiers(indexed_example: Path) -> No
         (("match", "x", "--limit", "0"), "Invalid value for '--limit'"),
         (("match", "x", "--type", "agents"), "Invalid value for '--type'"),
         (("match", "   "), "Invalid value for 'QUERY': must not be empty"),
-        (("eval", "q.yaml", "--min-mrr", "2"), "'QUERIES'"),
+        (("eval", "q.yaml"), "Invalid value for 'QUERIES': File 'q.yaml' does not exist"),
+        (("eval", str(indexed_example / "queries.yaml"), "--min-mrr", "2"), "'--min-mrr'"),
+        (("eval", str(indexed_example / "queries.yaml"), "--min-recall-at-1", "-1"),
+         "'--min-recall-at-1'"),
         (("build", lib, "--jobs", "0"), "Invalid value for '--jobs'"),
     ]
     for args, expected in cases:
@@ -164,10 +167,10 @@ def test_strict_summary_counts_agree(tmp_path: Path) -> None:
             f"---\nname: {name}\ndescription: Does {name} things.\n{extra}---\n"
         )
     _, _, err = run("check", str(lib))
-    assert err.strip().endswith("0 roles, 2 skills valid; 0 error(s), 1 warning(s)")
+    assert err.strip().endswith("0 roles, 2 skills valid; 0 error(s), 2 warning(s)")
     code, _, err = run("check", str(lib), "--strict")
     assert code == 1
-    assert err.strip().endswith("0 roles, 1 skills valid, 1 with errors; 1 error(s), 0 warning(s)")
+    assert err.strip().endswith("0 roles, 1 skills valid, 1 with errors; 2 error(s), 0 warning(s)")
 
 
 def test_match_offers_a_near_name_for_a_typo(indexed_example: Path) -> None:
@@ -221,7 +224,7 @@ def test_build_says_what_it_left_out_and_why(example_copy: Path, tmp_path: Path)
     assert code == 1
     assert err.splitlines()[-1] == (
         "error: 1 entry left out of the site for errors: "
-        f"{broken}:1 (description is missing)"
+        f"{broken}:1 (description is missing (Agent Skills spec: description is required))"
     )
 
 
