@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from sitegen.commands.library import library_location, open_library
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import load_embedder_for
-from sitegen.entry import Record
 from sitegen.indexer import open_store
 from sitegen.library import Library
 from sitegen.library.model import DEFINITION_FILES, FileInfo, compute_etag
+from sitegen.metastore import MetaStore
 from sitegen.search import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_DISTANCE,
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from sitegen.model_prepare import Progress
 
 
+# A first result farther than this may be a typo's doing: only then is "did you mean" worked
+# out (it costs an import and a pass over every name).
+WEAK_MATCH = 0.5
 _DEFINITIONS = (*DEFINITION_FILES.values(), "skill.md")
 
 
@@ -66,22 +69,26 @@ def match_library(
         )
         check_compatible(store, embedder)
         result = match(store, embedder, query, kind=kind, limit=limit, max_distance=max_distance)
-        records = store.list()
-    names = [(r.kind, r.name) for r in records]
-    top = result.results[0].name if result.results else None
-    near = tuple(n for n in near_names(query, names, kind) if n != top)
-    return LibraryMatch(
-        result, embedder.max_seq_length, near, changed_since_index(library, records)
-    )
+        places = store.locations()
+        changed = changed_since_index(library, places, store)
+    near: tuple[str, ...] = ()
+    best = result.results[0] if result.results else None
+    if best is None or (not best.exact and best.distance > WEAK_MATCH):
+        names = [(kind_, name) for kind_, name, *_ in places]
+        near = tuple(n for n in near_names(query, names, kind) if best is None or n != best.name)
+    return LibraryMatch(result, embedder.max_seq_length, near, changed)
 
 
-def changed_since_index(library: Library, records: Sequence[Record]) -> int:
+def changed_since_index(
+    library: Library, places: Sequence[tuple[str, str, str, str, str]], store: MetaStore
+) -> int:
     """How many entries changed since the index was written, 0 off this machine.
 
-    File times pick the suspects (a definition file or an entry folder newer than the
-    index, a folder of entries newer than the index); only suspects are read: an entry
-    counts when its files hash to another etag or are gone, a folder when it holds an entry
-    the index lacks. A touched but unchanged file costs one hash and warns of nothing.
+    `places` are the index's (kind, name, folder, definition_path, etag). File times pick
+    the suspects: a definition file newer than the index, one gone, a folder of entries
+    newer than the index. Only suspects are read: an entry counts when its files hash to
+    another etag, a folder when it holds an entry the index lacks. A touched but unchanged
+    file costs one hash and warns of nothing.
     """
     if not library.is_local:
         return 0
@@ -91,19 +98,18 @@ def changed_since_index(library: Library, records: Sequence[Record]) -> int:
     except (OSError, ValueError):
         return 0
     changed = 0
-    folders = {library.path(r.folder) for r in records}
+    folders = {library.path(folder) for _, _, folder, _, _ in places}
     parents = {os.path.dirname(f) for f in folders} - {library.root, index}
-    for record in records:
+    for kind, name, folder, definition, etag in places:
         try:
-            newest = max(
-                os.stat(library.path(record.definition_path)).st_mtime,
-                os.stat(library.path(record.folder)).st_mtime,
-            )
+            newer = os.stat(library.path(definition)).st_mtime > written
         except OSError:
             changed += 1
             continue
-        if newest > written and _etag_now(library, record) != record.etag:
-            changed += 1
+        if newer:
+            record = store.get(kind, name)
+            files = record.files if record is not None else ()
+            changed += _etag_now(library, folder, files) != etag
     for parent in parents:
         if not parent.startswith(library.root + "/"):
             continue  # the library is itself one skill: its parent is not ours
@@ -121,14 +127,14 @@ def changed_since_index(library: Library, records: Sequence[Record]) -> int:
     return changed
 
 
-def _etag_now(library: Library, record: Record) -> str | None:
-    """The entry's etag as its files are now (None when one cannot be read)."""
-    files = []
-    for rel in record.files:
+def _etag_now(library: Library, folder: str, files: Sequence[str]) -> str | None:
+    """An entry's etag as its files are now (None when one cannot be read)."""
+    infos = []
+    for rel in files:
         try:
-            with open(library.path(record.folder, rel), "rb") as fh:
+            with open(library.path(folder, rel), "rb") as fh:
                 blob = fh.read()
         except OSError:
             return None
-        files.append(FileInfo(rel, len(blob), hashlib.sha256(blob).hexdigest()))
-    return compute_etag(files)
+        infos.append(FileInfo(rel, len(blob), hashlib.sha256(blob).hexdigest()))
+    return compute_etag(infos)
