@@ -391,8 +391,10 @@ def match_command(
         click.echo(json.dumps([m.as_dict() for m in found.result.results], indent=2))
     else:
         _print_table(found.result)
-    if found.near:
-        click.echo(f"did you mean {' or '.join(found.near)}?", err=True)
+    if found.result.did_you_mean:
+        _say(f'did you mean "{found.result.did_you_mean}"? (its results are included above)')
+    elif found.near:
+        _say(f"did you mean {' or '.join(found.near)}? (ranked first above)")
 
 
 def _print_table(result: MatchResult) -> None:

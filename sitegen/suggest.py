@@ -32,6 +32,8 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
 
 
 def allowed_edits(word: str) -> int:
+    """Typos tolerated in a word or a whole name: none when short, two when long (the rule
+    of `sitegen.search` and of the site's search page)."""
     return 0 if len(word) < 4 else 1 if len(word) < 7 else 2
 
 

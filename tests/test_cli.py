@@ -173,10 +173,14 @@ def test_strict_summary_counts_agree(tmp_path: Path) -> None:
     assert err.strip().endswith("0 roles, 1 skills valid, 1 with errors; 2 error(s), 0 warning(s)")
 
 
-def test_match_offers_a_near_name_for_a_typo(indexed_example: Path) -> None:
+def test_a_typo_is_not_a_dead_end(indexed_example: Path) -> None:
     code, out, err = run("match", "terafrom", "--library", str(indexed_example))
     assert code == 0
-    assert "did you mean terraform-plan-reviewer?" in err
+    assert out.splitlines()[1].split()[:3] == ["1", "skill", "terraform-plan-reviewer"]
+    assert err == 'did you mean "terraform"? (its results are included above)\n'
+    code, out, err = run("match", "terraform plan reviwer", "--library", str(indexed_example))
+    assert code == 0 and "terraform-plan-reviewer" in out.splitlines()[1]
+    assert "did you mean" in err
 
 
 def test_install_offers_a_near_name(indexed_example: Path, tmp_path: Path) -> None:

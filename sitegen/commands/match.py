@@ -1,8 +1,8 @@
 """`sitegen match`: rank a library's (or a published catalog's) entries for one query.
 
-Besides the ranking, two cheap hints: names within a few typing slips of a short query
-("did you mean"), and whether the library changed after the index was written (by file
-times only: nothing is read or embedded, so a cold match stays fast).
+Besides the ranking (which already corrects typos: `MatchResult.did_you_mean`, and near-exact
+names ranked first), one cheap hint: whether the library changed after the index was written
+(by file times; only suspects are hashed, nothing is embedded, so a cold match stays fast).
 """
 
 from __future__ import annotations
@@ -26,17 +26,14 @@ from sitegen.search import (
     MatchResult,
     check_compatible,
     match,
+    name_words,
     validate,
 )
-from sitegen.suggest import near_names
 
 if TYPE_CHECKING:
     from sitegen.model_prepare import Progress
 
 
-# A first result farther than this may be a typo's doing: only then is "did you mean" worked
-# out (it costs an import and a pass over every name).
-WEAK_MATCH = 0.5
 _DEFINITIONS = (*DEFINITION_FILES.values(), "skill.md")
 
 
@@ -44,7 +41,7 @@ _DEFINITIONS = (*DEFINITION_FILES.values(), "skill.md")
 class LibraryMatch:
     result: MatchResult
     window: int  # the model's token window, for the "query was cut" warning
-    near: tuple[str, ...] = ()  # names a short query may have misspelt
+    near: tuple[str, ...] = ()  # the name a query misspelt (ranked first by `match`)
     changed: int = 0  # entries (or folders of entries) changed since the index was written
 
 
@@ -71,11 +68,9 @@ def match_library(
         result = match(store, embedder, query, kind=kind, limit=limit, max_distance=max_distance)
         places = store.locations()
         changed = changed_since_index(library, places, store)
-    near: tuple[str, ...] = ()
     best = result.results[0] if result.results else None
-    if best is None or (not best.exact and best.distance > WEAK_MATCH):
-        names = [(kind_, name) for kind_, name, *_ in places]
-        near = tuple(n for n in near_names(query, names, kind) if best is None or n != best.name)
+    slug = "-".join(name_words(query))
+    near = (best.name,) if best is not None and best.exact and best.name != slug else ()
     return LibraryMatch(result, embedder.max_seq_length, near, changed)
 
 
