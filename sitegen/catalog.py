@@ -31,6 +31,7 @@ import fsspec
 
 from sitegen.entry import KINDS, PUBLIC_FIELDS, SINGULAR, public_json
 from sitegen.errors import SitegenError, UsageError
+from sitegen.suggest import near_names
 
 if TYPE_CHECKING:
     from sitegen.library import Entry, Library
@@ -357,10 +358,13 @@ class Catalog:
             if prefix not in KINDS:
                 raise EntryNotFound(f"{prefix}/{name}: the type must be roles or skills")
             kind = prefix
-        found = [e for e in self.entries(kind) if e.name == name]
+        listed = self.entries(kind)
+        found = [e for e in listed if e.name == name]
         if not found:
             what = SINGULAR[kind] if kind else "role or skill"
-            raise EntryNotFound(f"no {what} named {name!r} in {self.source}")
+            near = near_names(name, [(e.kind, e.name) for e in listed])
+            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise EntryNotFound(f"no {what} named {name!r} in {self.source}{hint}")
         if len(found) > 1:
             raise EntryNotFound(
                 f"{name!r} is both a role and a skill in {self.source}; "

@@ -9,13 +9,14 @@ cold `sitegen match` loads only what matching needs.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -24,12 +25,14 @@ from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
 from sitegen.config import SEMANTIC_CHOICES, SETTINGS_BY_KEY, Setting
 from sitegen.errors import SitegenError
 from sitegen.search import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE, MAX_LIMIT, TYPES
+from sitegen.suggest import closest
 from sitegen.targets import AGENT_KEYS, DEFAULT_AGENT
 
 if TYPE_CHECKING:
     from sitegen.evaluate import EvalReport
     from sitegen.library import Problem
-    from sitegen.search import MatchResult
+    from sitegen.suggest import closest
+from sitegen.search import MatchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ENV = "SITEGEN_DEBUG"
@@ -46,18 +49,30 @@ class SitegenGroup(click.Group):
         except SitegenError as exc:
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            _say(f"error: {exc}")
             ctx.exit(exc.exit_code)
         except Exception as exc:  # a bug: one line unless asked for the traceback
             if os.environ.get(DEBUG_ENV):
                 raise
             command = ctx.invoked_subcommand or "sitegen"
-            click.echo(
+            _say(
                 f"error: {command} failed ({type(exc).__name__}: {exc}); "
-                f"set {DEBUG_ENV}=1 for the traceback",
-                err=True,
+                f"set {DEBUG_ENV}=1 for the traceback"
             )
             ctx.exit(1)
+
+
+class Choice(click.Choice):
+    """click.Choice that names the closest choice for a misspelt value (`--type skill`)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            guess = closest(str(value), [str(c) for c in self.choices])
+            if guess is None:
+                raise
+            self.fail(f"{exc.message.rstrip('.')}; did you mean {guess!r}?", param, ctx)
 
 
 class SettingType(click.ParamType):
@@ -88,6 +103,30 @@ def setting_option(key: str, **extra: Any) -> Callable[[F], F]:
     return click.option(setting.flag, key, **options)
 
 
+LIBRARY_HELP = (
+    "The library: a folder or any fsspec URL (also the positional LIBRARY) "
+    "[env: SITEGEN_LIBRARY; default: .]."
+)
+
+
+def library_param(command: F) -> F:
+    """The library, named one way for every command: `--library PATH_OR_URL`; commands that
+    have no other argument also take it as the positional LIBRARY (same meaning)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, library: str | None, library_flag: str | None, **kwargs: Any) -> Any:
+        if library and library_flag and library != library_flag:
+            raise click.UsageError(
+                f"the library is named twice ({library} and --library {library_flag}); give one"
+            )
+        return command(*args, library=library or library_flag, **kwargs)
+
+    flagged = click.option(
+        "--library", "library_flag", default=None, metavar="PATH_OR_URL", help=LIBRARY_HELP
+    )(wrapper)
+    return cast(F, click.argument("library", required=False)(flagged))
+
+
 MODEL_OPTION = click.option(
     "--model",
     "model",
@@ -106,37 +145,28 @@ def _step_printer() -> Any:
     return StepPrinter()
 
 
+LEVEL_COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
 def _print_problems(problems: Iterable[Problem], *, err: bool) -> None:
+    """`path:line: level: message`, the level in colour on a terminal (click strips it else)."""
     for problem in problems:
-        click.echo(problem.format(), err=err)
+        level = click.style(problem.level, fg=LEVEL_COLOURS.get(problem.level), bold=True)
+        click.echo(f"{problem.path}:{problem.line}: {level}: {problem.message}", err=err)
 
 
 def _say(message: str) -> None:
+    """A line on stderr; a leading `warning:` in colour on a terminal."""
+    head, sep, rest = message.partition(": ")
+    if sep and head in ("warning", "error"):
+        message = click.style(head, fg=LEVEL_COLOURS[head], bold=True) + sep + rest
     click.echo(message, err=True)
 
 
-class _progress:
-    """A progress bar on a terminal for long embeddings; silent in CI logs."""
+def _bar(label: str, unit: str, *, plain: bool = False) -> Any:
+    from sitegen.progress import Bar
 
-    def __init__(self, label: str, threshold: int = 64) -> None:
-        self.label = label
-        self.threshold = threshold
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if total < self.threshold or not sys.stderr.isatty():
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+    return Bar(label, unit, plain=plain)
 
 
 @click.group(cls=SitegenGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -146,12 +176,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("library", required=False)
+@library_param
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (notes never fail).")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=Choice(["text", "json"]),
     default="text",
     show_default=True,
     help="Output format for problems (and collisions).",
@@ -208,6 +238,46 @@ def check(
     sys.exit(1 if result.errors else 0)
 
 
+@cli.command(name="new")
+@click.argument("form", metavar="TYPE", type=Choice(("skill", "role", "agent")))
+@click.argument("name")
+@click.option(
+    "--library",
+    "library",
+    default=None,
+    metavar="DIR",
+    help="Library to add it to (created if missing) [env: SITEGEN_LIBRARY; default: .].",
+)
+@click.option(
+    "--description",
+    default=None,
+    help="What it does and when to use it (up to 1,024 characters) [default: a placeholder "
+    "to rewrite].",
+)
+@click.option(
+    "--tags",
+    default=None,
+    metavar="A,B",
+    help="Comma-separated tags (a skill keeps them in metadata.tags, a role or agent in a "
+    "tags list) [default: none].",
+)
+def new_command(
+    form: str, name: str, library: str | None, description: str | None, tags: str | None
+) -> None:
+    """Write a new TYPE (skill, role or agent) named NAME from a template that passes
+    `sitegen check --strict`: skills/NAME/SKILL.md, roles/NAME/ROLE.md or agents/NAME.md."""
+    from sitegen.commands.library import library_location
+    from sitegen.library import Library
+    from sitegen.scaffold import new_entry
+
+    tag_list = tuple(t.strip() for t in tags.split(",")) if tags else ()
+    made = new_entry(
+        Library(library_location(library)), form, name, description=description, tags=tag_list
+    )
+    click.echo(made.shown)
+    _say(f"next: edit {made.shown}, then run `sitegen check --strict`")
+
+
 @cli.command()
 @MODEL_OPTION
 def prepare(model: str | None) -> None:
@@ -222,7 +292,7 @@ def prepare(model: str | None) -> None:
 
 
 @cli.command()
-@click.argument("library", required=False)
+@library_param
 @click.option("--full", is_flag=True, help="Re-embed every entry, not only changed ones.")
 @click.option("--strict", is_flag=True, help="Any problem (even a warning) aborts the index.")
 @MODEL_OPTION
@@ -236,7 +306,7 @@ def index(library: str | None, full: bool, strict: bool, model: str | None) -> N
     report = read_library(lib)
     _print_problems(report.problems, err=True)
     embedder = load_embedder(model, progress=_step_printer())
-    with _progress("embedding") as progress:
+    with _bar("embedding", "entries") as progress:
         result = index_library(
             lib, embedder, full=full, strict=strict, report=report, progress=progress
         )
@@ -256,15 +326,15 @@ def _query(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option(
     "--library",
     "library",
-    envvar="SITEGEN_LIBRARY",
-    default=".",
-    show_default=True,
-    help="Library (or published site) path or URL holding index/ [env: SITEGEN_LIBRARY].",
+    default=None,
+    metavar="PATH_OR_URL",
+    help="Library, or a published site, holding index/: a folder or any fsspec URL "
+    "[env: SITEGEN_LIBRARY; default: .].",
 )
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(TYPES),
+    type=Choice(TYPES),
     default="all",
     show_default=True,
     help="Which entries to rank.",
@@ -307,15 +377,24 @@ def match_command(
         progress=_step_printer(),
     )
     if found.result.truncated:
-        click.echo(
+        _say(
             f"warning: query is longer than the model's {found.window}-token window; "
-            "only its start was used",
-            err=True,
+            "only its start was used"
+        )
+    if found.changed:
+        _say(
+            f"warning: the library changed after its index was written ({found.changed} "
+            "entr" + ("y" if found.changed == 1 else "ies") + "); run `sitegen index` "
+            "for current results"
         )
     if as_json:
         click.echo(json.dumps([m.as_dict() for m in found.result.results], indent=2))
     else:
         _print_table(found.result)
+    if found.result.did_you_mean:
+        _say(f'did you mean "{found.result.did_you_mean}"? (its results are included above)')
+    elif found.near:
+        _say(f"did you mean {' or '.join(found.near)}? (ranked first above)")
 
 
 def _print_table(result: MatchResult) -> None:
@@ -337,11 +416,11 @@ def _print_table(result: MatchResult) -> None:
 
 
 @cli.command(name="build")
-@click.argument("library", required=False)
+@library_param
 @setting_option("out", type=click.Path(file_okay=False))
 @setting_option("base_url")
 @setting_option("api_url")
-@setting_option("semantic", type=click.Choice(SEMANTIC_CHOICES))
+@setting_option("semantic", type=Choice(SEMANTIC_CHOICES))
 @setting_option("templates", type=click.Path(exists=True, file_okay=False))
 @setting_option("title")
 @click.option("--strict", is_flag=True, help="Any problem (even a warning) fails the build.")
@@ -382,7 +461,7 @@ def build_command(
         "templates": templates,
         "title": title,
     }
-    with _progress("embedding") as embed_progress, _progress("rendering") as progress:
+    with _bar("embedding", "entries") as embed_progress, _bar("rendering", "files") as progress:
         run = build(
             library,
             flags=flags,
@@ -401,8 +480,16 @@ def build_command(
     left = run.report.left_out
     if left:
         raise SitegenError(
-            f"{left} entr{'y' if left == 1 else 'ies'} left out of the site for errors (see above)"
+            f"{left} entr{'y' if left == 1 else 'ies'} left out of the site for errors: "
+            + _first_errors(run.report.errors)
         )
+
+
+def _first_errors(errors: Sequence[Problem], shown: int = 3) -> str:
+    """The first few errors as `path:line (message)`, for a one-line summary of what was cut."""
+    listed = "; ".join(f"{p.path}:{p.line} ({p.message})" for p in errors[:shown])
+    more = f"; and {len(errors) - shown} more above" if len(errors) > shown else ""
+    return listed + more
 
 
 @cli.command(name="eval")
@@ -464,7 +551,7 @@ def _print_eval(report: EvalReport) -> None:
 
 
 @cli.command()
-@click.argument("library", required=False)
+@library_param
 @click.option(
     "--site",
     "site_dir",
@@ -537,14 +624,14 @@ def mcp_command(library: str | None, model: str | None) -> None:
 @click.option("--from", "source", default=None, metavar="PATH_OR_URL", help=CATALOG_HELP)
 @click.option(
     "--agent",
-    type=click.Choice(AGENT_KEYS),
+    type=Choice(AGENT_KEYS),
     default=DEFAULT_AGENT,
     show_default=True,
     help="Agent tool whose folder to install into.",
 )
 @click.option(
     "--scope",
-    type=click.Choice(["user", "project"]),
+    type=Choice(["user", "project"]),
     default="user",
     show_default=True,
     help="user: under your home folder; project: under the current folder.",

@@ -457,6 +457,15 @@ class MetaStore:
     def etags(self, kind: str) -> dict[str, str]:
         return self.engine.etags(kind)
 
+    def locations(self) -> builtins.list[tuple[str, str, str, str, str]]:
+        """(kind, name, folder, definition_path, etag) of every entry, without building
+        records: cheap enough for `match` to compare the library's file times with."""
+        return [
+            (k, r["name"], r["folder"], r["definition_path"], r["etag"])
+            for k in KINDS
+            for r in self.engine.rows(k, with_vectors=False)
+        ]
+
     def has(self, kind: str, name: str) -> bool:
         return name in self.names(kind)
 

@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 from sitegen.embedder import Embedder
 from sitegen.errors import UsageError
 from sitegen.metastore import KINDS, Hit, MetaStore, MetaStoreError, Record
+from sitegen.suggest import allowed_edits as _allowed_edits
 
 TYPES = ("roles", "skills", "all")
 DEFAULT_LIMIT = 5
@@ -217,9 +218,6 @@ def _names(store: MetaStore) -> _Names:
     return found
 
 
-def _allowed_edits(word: str) -> int:
-    """Typos tolerated in a suspect word or a whole name: none when short, two when long."""
-    return 0 if len(word) < 4 else 1 if len(word) < 7 else 2
 
 
 def _allowed_variation(word: str) -> int:

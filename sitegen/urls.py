@@ -194,6 +194,22 @@ class SiteUrls:
     def not_found(self) -> str:
         return "404.html"
 
+    def sections(self) -> tuple[str, ...]:
+        """The site's top folders: the 404 page, served at any depth under an unknown prefix,
+        finds the site's root in its own URL as the part before one of them."""
+        paths = (
+            self.kind_index("skills"),
+            self.kind_index("roles"),
+            self.all_entries(),
+            self.tags_index(),
+            self.maintainers(),
+            self.search(),
+            self.asset("x"),
+            self.index_file("x"),
+            self.pagefind_script(),
+        )
+        return tuple(dict.fromkeys(p.split("/", 1)[0] for p in paths))
+
     # -- data files -------------------------------------------------------------------
 
     def catalog(self) -> str:

@@ -187,7 +187,8 @@ def parse(text: str, report: Report, *, strict: bool = False) -> Document | None
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None:
             problem = f"{problem} ({context} started on line {context_mark.line + 2})"
-        report(line, "error", "yaml", f"frontmatter is not valid YAML: {problem}")
+        hint = _colon_hint(yaml_text, mark.line) if mark is not None else ""
+        report(line, "error", "yaml", f"frontmatter is not valid YAML: {problem}{hint}")
         return None
     finally:
         loader.dispose()
@@ -264,3 +265,17 @@ def _strict_constructs(yaml_text: str) -> list[tuple[int, str]]:
     except yaml.YAMLError:  # pragma: no cover - the full parse above already succeeded
         pass
     return found
+
+
+def _colon_hint(yaml_text: str, index: int) -> str:
+    """For a value holding `: ` (YAML reads a second key): how to quote it, on its own line."""
+    lines = yaml_text.splitlines()
+    source = lines[index] if 0 <= index < len(lines) else ""
+    key, sep, value = source.partition(":")
+    value = value.strip()
+    if not sep or ": " not in value or not key.strip() or key.startswith((" ", "\t", "-")):
+        return ""
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if len(quoted) > 50:
+        quoted = quoted[:45] + '..."'
+    return f"; a value holding ': ' must be quoted: {key.strip()}: {quoted}"

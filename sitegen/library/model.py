@@ -211,12 +211,23 @@ class LibraryReport:
         """One line shared by check, index and build, so their counts agree."""
         errors = len(self.strict_problems()) if strict else len(self.errors)
         warnings = 0 if strict else len(self.warnings)
-        left = f", {self.left_out} left out with errors" if self.left_out else ""
+        valid = self.strict_entries() if strict else self.entries
+        failed = self.left_out + len(self.entries) - len(valid)
+        left = f", {failed} {'with errors' if strict else 'left out with errors'}" if failed else ""
         notes = f", {len(self.notes)} note(s)" if self.notes else ""
+        roles = sum(e.kind == "roles" for e in valid)
         return (
-            f"{len(self.of_kind('roles'))} roles, {len(self.of_kind('skills'))} skills valid"
+            f"{roles} roles, {len(valid) - roles} skills valid"
             f"{left}; {errors} error(s), {warnings} warning(s){notes}"
         )
+
+    def strict_entries(self) -> tuple[Entry, ...]:
+        """The entries with no error or warning: those a strict run would accept."""
+        failing: set[str] = set()
+        for problem in self.strict_problems():
+            parts = problem.path.split("/")
+            failing.update("/".join(parts[i:]) for i in range(len(parts)))
+        return tuple(e for e in self.entries if e.definition_path not in failing)
 
     def require_entries(self) -> None:
         """Raise EmptyLibraryError (exit 2) when the walk recognised no entry at all."""

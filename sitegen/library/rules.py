@@ -19,6 +19,7 @@ from typing import Any
 
 from sitegen.library.frontmatter import Document, Report
 from sitegen.library.model import Level
+from sitegen.suggest import closest
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
@@ -282,8 +283,13 @@ def check_skill(doc: Document, folder_name: str, report: Report) -> Fields | Non
     report_yaml_shape(doc, report, spec=True)
     for key in data:
         if key not in SPEC_FIELDS:
+            guess = closest(key, SPEC_FIELDS | {"tags"})
             hint = (
-                "; put tags in metadata.tags as a comma-separated string" if key == "tags" else ""
+                "; put tags in metadata.tags as a comma-separated string"
+                if guess == "tags"
+                else f"; did you mean {guess!r}?"
+                if guess
+                else ""
             )
             report(
                 at(key),
@@ -404,7 +410,9 @@ def check_role(doc: Document, folder_name: str, report: Report) -> Fields | None
     report_yaml_shape(doc, report, spec=False)
     for key in data:
         if key not in ROLE_FIELDS:
-            report(at(key), "warning", "unknown-key", f"unknown key {key!r}")
+            guess = closest(key, ROLE_FIELDS)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            report(at(key), "warning", "unknown-key", f"unknown key {key!r}{hint}")
     name = slug_name(data, folder_name, at, report)
     description = check_description(data, at, report, limit=MAX_DESCRIPTION)
     metadata = read_metadata(data, at, report)

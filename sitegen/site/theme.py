@@ -241,6 +241,7 @@ class Theme:
             "menu": self._menu(page, links),
             "generator": f"sitegen {__version__}",
             "api_url": self.options.api_url,
+            "inline_script_hash": None,  # a page with an inline script allows it by its hash
         }
         values.update(context)
         try:

@@ -398,13 +398,22 @@ class SearchView:
 
 @dataclass(frozen=True)
 class NotFoundView:
-    """The 404 page: served at any depth, so its links are absolute when they can be."""
+    """The 404 page: served at any depth. With a base URL its links are absolute; without
+    one `locate` is a small inline script that finds the site's root in the page's own URL
+    and sets `<base>` to it, so the links (written from the site root) work at any depth."""
 
     home: str
     home_absolute: str | None
+    locate: str | None = None
+    locate_hash: str | None = None  # its CSP hash ('sha256-...')
 
     def context(self) -> JSON:
-        return {"title": "Page not found", "absolute_links": self.home_absolute is not None}
+        return {
+            "title": "Page not found",
+            "absolute_links": self.home_absolute is not None,
+            "locate_script": self.locate,
+            "inline_script_hash": self.locate_hash,
+        }
 
     def to_json(self, page: str) -> JSON:
         return {"error": "not found", "home": self.home_absolute or relative(page, self.home)}
