@@ -16,7 +16,7 @@ from sitegen.library import Library
 
 
 def main(library: str, out: str) -> None:
-    embedder = load_embedder()
+    embedder = load_embedder(lazy=True)
     start = time.perf_counter()
     result = build_site(Library(library), embedder, out)
     total = time.perf_counter() - start

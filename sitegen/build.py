@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sitegen.batch import few_collections
 from sitegen.collisions import Collision, find_collisions
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
@@ -352,6 +353,7 @@ def _semantic(
     return semantic_input(options.semantic, embedder, chosen)
 
 
+@few_collections()
 def build_site(
     library: Library,
     embedder: Embedder,
