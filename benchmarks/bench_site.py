@@ -30,6 +30,7 @@ import socketserver
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -71,15 +72,17 @@ def hugo_binary() -> Path | None:
 
 def timed(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of one process; CPU is user + system, children it reaped included."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or os.environ.copy()
-    )
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"{' '.join(args)} failed: {err[-2000:]}")
+    with tempfile.TemporaryFile() as err:  # a pipe would fill up with warnings and block
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=err, env=env or os.environ.copy()
+        )
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(args)} failed: {err.read().decode()[-2000:]}")
     return wall, usage.ru_utime + usage.ru_stime
 
 
