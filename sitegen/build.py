@@ -551,6 +551,7 @@ def _publish_locked(
             rendered = render_site(plan, todo, out, txn, jobs=jobs, progress=progress)
         except SiteError as exc:
             raise BuildError(str(exc)) from exc
+        site.theme.fragments.flush()  # what was rendered, for the next build
         timings["render"] = time.perf_counter() - mark
         mark = time.perf_counter()
         stale = existing - rendered.paths - {MANIFEST}

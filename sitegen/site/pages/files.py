@@ -14,7 +14,7 @@ import posixpath
 from typing import Any
 
 from sitegen.library import FileInfo
-from sitegen.markdown import MAX_HIGHLIGHT, highlight_file, is_source, plain_text
+from sitegen.markdown import MAX_HIGHLIGHT, is_source, plain_text
 from sitegen.site import links
 from sitegen.site.facts import EntrySource
 from sitegen.site.model import SiteModel, shown_inline
@@ -39,7 +39,7 @@ def render_text(model: SiteModel, view: str, text: str, path: str, page: str, do
         link_context = links.context(page, document, folder, model.link_targets)
         return model.theme.markdown.render(text, link_context).html
     if view == "code":
-        return highlight_file(text, path)
+        return model.theme.fragments.highlight(text, path)
     return plain_text(text)
 
 
