@@ -211,6 +211,18 @@ class CachedMarkdown(MarkdownRenderer):
         return rendered
 
 
+    def headings(self, text: str) -> tuple[Heading, ...]:
+        """The headings of a text (found at planning, for every entry a build has no facts
+        of: all of them in an empty folder)."""
+        key = self.cache.key("headings", text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return tuple(Heading._make(h) for h in json.loads(hit))
+        found = super().headings(text)
+        self.cache.put(key, json.dumps([list(h) for h in found], ensure_ascii=False).encode())
+        return found
+
+
 def _link_signature(text: str, links: LinkContext | None) -> Any:
     """Everything a text's links depend on: the page, its folders, each target now."""
     if links is None:

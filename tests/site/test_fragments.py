@@ -70,6 +70,15 @@ def test_a_link_whose_target_moved_is_rendered_again(tmp_path: Path) -> None:
     )
 
 
+def test_headings_are_kept(tmp_path: Path) -> None:
+    cache = FragmentCache(tmp_path)
+    assert CachedMarkdown(cache).headings(TEXT) == MarkdownRenderer().headings(TEXT)
+    cache.flush()
+    later = FragmentCache(tmp_path)
+    assert CachedMarkdown(later).headings(TEXT) == MarkdownRenderer().headings(TEXT)
+    assert later.hits == 1 and CachedMarkdown(later).headings("## Other\n") != ()
+
+
 def test_highlighted_code_is_kept(tmp_path: Path) -> None:
     cache = FragmentCache(tmp_path)
     code = "def f(x):\n    return x\n"
