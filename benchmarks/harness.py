@@ -27,10 +27,10 @@ def synthetic_library(count: int) -> Path:
     return root
 
 
-def run_json(module: str, *args: str) -> dict[str, Any]:
+def run_json(module: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run `python -m module args` in a fresh process and parse its JSON line."""
     proc = subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=True, env=env
     )
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 

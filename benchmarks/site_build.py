@@ -7,6 +7,7 @@ adds reading the library and the (incremental) index step.
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 
@@ -15,17 +16,21 @@ from sitegen.embedder import load_embedder
 from sitegen.library import Library
 
 
-def main(library: str, out: str) -> None:
-    embedder = load_embedder()
+def main(library: str, out: str, jobs: int | None = None) -> None:
+    embedder = load_embedder(lazy=True)
     start = time.perf_counter()
-    result = build_site(Library(library), embedder, out)
+    result = build_site(Library(library), embedder, out, jobs=jobs)
     total = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     t = result.timings
     render = sum(t.get(k, 0.0) for k in ("similar", "plan", "render", "commit"))
     print(
         json.dumps(
             {
                 "total": total,
+                "cpu": cpu,  # the whole process, workers and Pagefind included
                 "render": render,
                 "timings": t,
                 "entries": result.entries,
@@ -39,4 +44,4 @@ def main(library: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)

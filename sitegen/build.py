@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sitegen.batch import few_collections
 from sitegen.collisions import Collision, find_collisions
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
@@ -352,6 +353,7 @@ def _semantic(
     return semantic_input(options.semantic, embedder, chosen)
 
 
+@few_collections()
 def build_site(
     library: Library,
     embedder: Embedder,
@@ -549,6 +551,7 @@ def _publish_locked(
             rendered = render_site(plan, todo, out, txn, jobs=jobs, progress=progress)
         except SiteError as exc:
             raise BuildError(str(exc)) from exc
+        site.theme.fragments.flush()  # what was rendered, for the next build
         timings["render"] = time.perf_counter() - mark
         mark = time.perf_counter()
         stale = existing - rendered.paths - {MANIFEST}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from sitegen import __version__
+from sitegen.batch import few_collections
 from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
 from sitegen.config import SEMANTIC_CHOICES, SETTINGS_BY_KEY, Setting
 from sitegen.errors import SitegenError
@@ -296,6 +297,7 @@ def prepare(model: str | None) -> None:
 @click.option("--full", is_flag=True, help="Re-embed every entry, not only changed ones.")
 @click.option("--strict", is_flag=True, help="Any problem (even a warning) aborts the index.")
 @MODEL_OPTION
+@few_collections()
 def index(library: str | None, full: bool, strict: bool, model: str | None) -> None:
     """Embed LIBRARY's entries into its index/ folder, incrementally by etag."""
     from sitegen.commands.library import open_library, read_library
@@ -305,7 +307,7 @@ def index(library: str | None, full: bool, strict: bool, model: str | None) -> N
     lib = open_library(library)
     report = read_library(lib)
     _print_problems(report.problems, err=True)
-    embedder = load_embedder(model, progress=_step_printer())
+    embedder = load_embedder(model, progress=_step_printer(), lazy=True)
     with _bar("embedding", "entries") as progress:
         result = index_library(
             lib, embedder, full=full, strict=strict, report=report, progress=progress

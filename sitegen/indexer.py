@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sitegen.batch import few_collections
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
 from sitegen.errors import SitegenError
@@ -153,6 +154,7 @@ def to_record(
     )
 
 
+@few_collections()
 def index_library(
     library: Library,
     embedder: Embedder,

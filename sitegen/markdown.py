@@ -412,6 +412,7 @@ def _resolve(href: str, ctx: LinkContext | None) -> str | None:
         return None
     fragment = urlsplit(href).fragment
     if path in ctx.targets.files:
-        return ctx.link(ctx.targets.files[path]) + (f"#{fragment}" if fragment else "")
+        target = ctx.targets.files[path]  # a file shown as a section of a page has its own id
+        return ctx.link(target) + (f"#{fragment}" if fragment and "#" not in target else "")
     folder = ctx.targets.folders.get(path.rstrip("/"))
     return None if folder is None else ctx.link(folder)

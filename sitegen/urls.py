@@ -94,6 +94,11 @@ def relative(from_page: str, to_path: str) -> str:
     return _relative(start, to_path) + fragment
 
 
+def file_anchor(path: str) -> str:
+    """The id of a file's section on its entry page."""
+    return "file-" + safe_path(path)
+
+
 def root_prefix(page: str) -> str:
     """The relative prefix from a page to the site root: '', '../', '../../', ..."""
     depth = page.count("/")
@@ -165,6 +170,10 @@ class SiteUrls:
 
     def file_page(self, kind: str, name: str, path: str) -> str:
         return f"{kind}/{name}/files/{safe_path(path)}.html"
+
+    def file_section(self, kind: str, name: str, path: str) -> str:
+        """A small code or text file, shown on its entry's page (see site.pages.files)."""
+        return f"{self.entry(kind, name)}#{file_anchor(path)}"
 
     def file_raw(self, kind: str, name: str, path: str) -> str:
         out = f"{kind}/{name}/raw/{safe_path(path)}"

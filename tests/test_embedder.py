@@ -253,3 +253,24 @@ def test_truncated_cached_model_is_reported(tmp_path: Path, prepared: Path) -> N
         fh.truncate(1000)
     with pytest.raises(EmbedderError, match="delete that folder"):
         load_embedder(cache_dir=cache)
+
+
+def test_lazy_embedder_loads_the_graph_at_the_first_text(tmp_path: Path, prepared: Path) -> None:
+    """build and index load the graph only when something must be embedded: a lazy embedder
+    over a garbage graph opens (the manifest is checked, sizes match), embeds nothing for
+    free, and names the broken folder at the first real text; over a good graph its vectors
+    are the eager embedder's."""
+    cache = tmp_path / "lazy-cache"
+    broken = cache / "models" / prepared.name
+    shutil.copytree(prepared, broken)
+    with (broken / "model.onnx").open("r+b") as fh:
+        fh.write(b"\x00garbage" * 4096)
+    lazy = load_embedder(cache_dir=cache, lazy=True)
+    assert lazy.embed([]).shape == (0, DIM)
+    assert lazy.token_count("three little words") > 3
+    with pytest.raises(EmbedderError, match="delete that folder"):
+        lazy.embed(["Reviews pull requests."])
+    good = load_embedder(lazy=True)
+    np.testing.assert_allclose(
+        good.embed(DESCRIPTIONS), load_embedder().embed(DESCRIPTIONS), atol=1e-6
+    )

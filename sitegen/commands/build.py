@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sitegen.batch import few_collections
 from sitegen.build import BuildError, BuildResult, BuildUsageError, Log, Progress, build_site
 from sitegen.commands.library import open_library, output_folder, read_library, settings
 from sitegen.config import Config, ConfigError
@@ -41,6 +42,7 @@ def site_options(library: Library, config: Config) -> SiteOptions:
     )
 
 
+@few_collections()
 def build(
     url: str | None,
     *,
@@ -66,7 +68,7 @@ def build(
     report = read_library(library)
     if on_report is not None:
         on_report(report)
-    embedder = load_embedder(model, progress=model_progress)
+    embedder = load_embedder(model, progress=model_progress, lazy=True)
     result = publish(
         library, embedder, out, options, report, strict, jobs, log, progress, embed_progress
     )

@@ -35,6 +35,7 @@ def manifest_bytes(
     search: Mapping[str, Any],
     cache: Mapping[str, Any],
     outputs: Iterable[Output],
+    inputs: str = "",
 ) -> bytes:
     data = {
         "format": 1,
@@ -44,6 +45,7 @@ def manifest_bytes(
         "search": dict(search),
         "cache": dict(cache),
         "outputs": {o.path: o.key for o in sorted(outputs, key=lambda o: o.path)},
+        "inputs": inputs,
     }
     return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 

@@ -26,6 +26,17 @@ from sitegen.site.views import EntrySummary, FileItem, TagCount, TagRef
 from sitegen.urls import SINGULAR
 
 Key = tuple[str, str]  # (kind, name)
+INLINE_MAX = 16_384  # bytes: code and text files up to this size show on the entry page
+
+
+def shown_inline(path: str, size: int) -> bool:
+    """Whether a text file is shown as a section of its entry's page, not a page of its own.
+
+    Small scripts and configs read best beside the entry, and each costs one file written
+    instead of two (a page and its twin). Markdown always gets its own page: a reference is
+    a document, and its headings' ids must not clash with the entry's.
+    """
+    return size <= INLINE_MAX and not links.is_markdown(path)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -109,6 +120,8 @@ class SiteModel:
             is_text = info.path in text_files
             if info.path == entry.definition_file:
                 page: str | None = u.entry(kind, name)  # rendered on the entry page itself
+            elif is_text and shown_inline(info.path, info.size):
+                page = u.file_section(kind, name, info.path)
             elif is_text:
                 page = u.file_page(kind, name, info.path)
             else:

@@ -98,8 +98,13 @@ class Outputs:
         key_parts: Any,
         view: Callable[[], V],
         context: Callable[[V], dict[str, Any]],
+        *,
+        with_twin: bool = True,
     ) -> None:
-        """A page whose HTML needs more than the view's fields (rendered Markdown, say)."""
+        """A page whose HTML needs more than the view's fields (rendered Markdown, say).
+
+        `with_twin=False` for pages whose data their parent's twin already holds.
+        """
         fp = self.theme.fingerprint
         self.add(
             path,
@@ -107,6 +112,8 @@ class Outputs:
             lambda: self.theme.render(template, path, context(view())),
             page=True,
         )
+        if not with_twin:
+            return
         twin_path = twin(path)
         self.add(
             twin_path,

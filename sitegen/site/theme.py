@@ -21,6 +21,7 @@ import pygments
 
 from sitegen import __version__
 from sitegen.markdown import MarkdownRenderer
+from sitegen.site.fragments import CachedMarkdown, FragmentCache, default_folder
 from sitegen.site.inputs import SiteError, SiteOptions
 from sitegen.urls import SiteUrls, relative, root_prefix, twin
 
@@ -119,7 +120,9 @@ class Theme:
                 raise SiteError(f"{custom}: templates folder not found")
             self.search_dirs.insert(0, custom)
         self.env = self._environment()
-        self.markdown = MarkdownRenderer()
+        # Rendered Markdown and highlighted code come from the fragment cache when they can.
+        self.fragments = FragmentCache(default_folder())
+        self.markdown: MarkdownRenderer = CachedMarkdown(self.fragments)
         self.assets = self._find_assets()
         self.fingerprint = self._fingerprint()
         self.nav = self._nav()

@@ -45,9 +45,10 @@ def test_entry_page_content(site: BuiltSite) -> None:
 def test_the_license_file_is_linked(content: BuiltSite) -> None:
     alpha = content.out / "skills" / "alpha"
     html = (alpha / "index.html").read_text()
-    link = '<a href="files/LICENSE.txt.html">Apache-2.0, complete terms in LICENSE.txt</a>'
+    link = '<a href="index.html#file-LICENSE.txt">Apache-2.0, complete terms in LICENSE.txt</a>'
     assert f'<th scope="row">License</th><td>{link}</td>' in html
-    assert read_json(alpha / "index.json")["license_url"] == "files/LICENSE.txt.html"
+    assert 'id="file-LICENSE.txt"' in html  # a small text file: a section of the entry page
+    assert read_json(alpha / "index.json")["license_url"] == "index.html#file-LICENSE.txt"
     beta = content.out / "skills" / "beta"
     assert read_json(beta / "index.json")["license_url"] is None
 

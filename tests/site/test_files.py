@@ -1,11 +1,21 @@
-"""An entry's files: raw copies and file pages."""
+"""An entry's files: raw copies, file pages, and small files shown on the entry page."""
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
+from pathlib import Path
 
 from tests.site.helpers import BuiltSite, parse, read_json
+
+
+def lands(page: Path, url: str) -> bool:
+    """Whether a relative URL from `page` names a file, and its fragment an id in it."""
+    path, _, fragment = url.partition("#")
+    target = (page.parent / path).resolve() if path else page
+    if not target.is_file():
+        return False
+    return not fragment or f'id="{fragment}"' in target.read_text()
 
 
 def test_file_tree_pages_and_downloads(site: BuiltSite) -> None:
@@ -18,13 +28,19 @@ def test_file_tree_pages_and_downloads(site: BuiltSite) -> None:
         raw = entry / item["raw"]
         assert raw.read_bytes() == (library / item["path"]).read_bytes()
         assert item["sha256"] == hashlib.sha256(raw.read_bytes()).hexdigest()
-        assert (entry / item["url"]).is_file()
-    script_page = entry / "files" / "scripts" / "check_plan.py.html"
-    html = script_page.read_text()
-    assert '<pre class="highlight"><code>' in html and '<span class="k">' in html  # Python
-    assert 'download="check_plan.py"' in html
-    file_twin = read_json(script_page.with_suffix(".json"))
-    assert file_twin["text"] == (library / "scripts" / "check_plan.py").read_text()
+        assert lands(entry / "index.html", item["url"]), item["url"]
+    # A small script is a section of the entry page: no page, no twin of its own.
+    assert not (entry / "files" / "scripts").exists()
+    script = next(f for f in twin["files"] if f["path"] == "scripts/check_plan.py")
+    assert script["url"] == "index.html#file-scripts/check_plan.py"
+    html = (entry / "index.html").read_text()
+    section = html.split('id="file-scripts/check_plan.py"', 1)[1].split("</section>", 1)[0]
+    assert '<pre class="highlight"><code>' in section and '<span class="k">' in section  # Python
+    assert 'download="check_plan.py"' in section
+    # The reference is a page; its data is the entry twin's row and its raw copy.
+    page = entry / "files" / "references" / "destructive-changes.md.html"
+    assert page.is_file() and not page.with_suffix(".json").exists()
+    assert "application/json" not in page.read_text().split("</head>", 1)[0]
 
 
 # -- files as they are meant to be read (content_library) ----------------------------------------
@@ -39,7 +55,7 @@ def test_markdown_files_are_pages_with_ids_and_working_links(content: BuiltSite)
     assert '<h3 id="first-steps">First steps</h3>' in prose
     assert 'href="other.md.html#details"' in prose
     assert 'href="../../index.html"' in prose  # ../SKILL.md is the entry page
-    assert 'href="../scripts/run.py.html"' in prose
+    assert 'href="../../index.html#file-scripts/run.py"' in prose  # a section of the entry
     assert 'href="../../../beta/files/references/notes.md.html"' in prose  # another entry
     assert '<pre class="highlight"><code class="language-python">' in prose  # fences still
     assert "# The guide" not in html  # rendered, not shown as source
@@ -47,21 +63,37 @@ def test_markdown_files_are_pages_with_ids_and_working_links(content: BuiltSite)
         if in_prose and not value.startswith("#"):
             target = (page.parent / value.split("#")[0]).resolve()
             assert target.is_file(), value
-    twin = read_json(page.with_suffix(".json"))
-    assert twin["view"] == "markdown"
-    assert twin["text"] == (content.library / "skills/alpha/references/guide.md").read_text()
+    assert not page.with_suffix(".json").exists()  # the entry twin lists it
 
 
 def test_code_is_highlighted_and_text_wraps(content: BuiltSite) -> None:
-    files = content.out / "skills" / "alpha" / "files"
-    code = (files / "scripts" / "run.py.html").read_text()
-    assert '<section class="sg-code sg-code-code"' in code and '<span class="k">def</span>' in code
-    notes = (files / "data" / "notes.txt.html").read_text()
-    assert '<section class="sg-code sg-code-text"' in notes
+    alpha = content.out / "skills" / "alpha"
+    html = (alpha / "index.html").read_text()
+
+    def section(path: str) -> str:
+        return html.split(f'id="file-{path}"', 1)[1].split("</section>", 1)[0]
+
+    code = section("scripts/run.py")
+    assert '<div class="sg-code sg-code-code">' in code and '<span class="k">def</span>' in code
+    notes = section("data/notes.txt")
+    assert '<div class="sg-code sg-code-text">' in notes
     assert '<pre class="sg-plain"><code>Plain notes.' in notes
-    huge = (files / "data" / "huge.md.html").read_text()  # too large to render: plain
+    huge = (alpha / "files" / "data" / "huge.md.html").read_text()  # too large to render: plain
     assert '<pre class="sg-plain"><code># Huge' in huge and 'id="huge"' not in huge
-    assert read_json(files / "data" / "huge.md.json")["view"] == "text"
+    assert not (alpha / "files" / "scripts").exists()
+
+
+def test_only_small_code_and_text_files_are_sections(content: BuiltSite) -> None:
+    """Markdown of any size, and code past INLINE_MAX, keep pages of their own."""
+    from sitegen.site.model import INLINE_MAX, shown_inline
+
+    assert shown_inline("scripts/run.py", INLINE_MAX)
+    assert not shown_inline("scripts/run.py", INLINE_MAX + 1)
+    assert not shown_inline("references/tiny.md", 10)
+    twin = read_json(content.out / "skills" / "alpha" / "index.json")
+    pages = {f["path"]: f["url"] for f in twin["files"]}
+    assert pages["references/guide.md"] == "files/references/guide.md.html"
+    assert pages["scripts/run.py"] == "index.html#file-scripts/run.py"
 
 
 def test_hidden_files_are_published_and_zipped(content: BuiltSite) -> None:
@@ -69,7 +101,7 @@ def test_hidden_files_are_published_and_zipped(content: BuiltSite) -> None:
     twin = read_json(alpha / "index.json")
     hidden = next(f for f in twin["files"] if f["path"] == ".env.example")
     assert (alpha / hidden["raw"]).read_text() == "API_TOKEN=change-me\n"
-    assert (alpha / hidden["url"]).is_file()
+    assert lands(alpha / "index.html", hidden["url"])
     assert 'download=".env.example"' in (alpha / "index.html").read_text()
     with zipfile.ZipFile(alpha / "alpha.zip") as archive:
         assert archive.read("alpha/.env.example") == b"API_TOKEN=change-me\n"

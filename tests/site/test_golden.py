@@ -8,11 +8,11 @@ deliberately, in a commit of its own:
 
     SITEGEN_UPDATE_GOLDEN=1 .venv/bin/pytest tests/site/test_golden.py
 
-Allowed to vary: the manifest's cache keys and theme fingerprint (how a build recognises its
-previous self, not what readers see), and the Pagefind files whose bytes and names Pagefind
-itself does not keep stable (its filter and meta chunks and the entry file that names them;
-only how many there are is compared). The fragments, which carry every page's indexed text,
-filters and URL, are compared byte for byte.
+Allowed to vary: the manifest's cache keys, theme fingerprint and inputs key (how a build
+recognises its previous self, not what readers see), and the Pagefind files whose bytes and
+names Pagefind itself does not keep stable (its filter and meta chunks and the entry file that
+names them; only how many there are is compared). The fragments, which carry every page's
+indexed text, filters and URL, are compared byte for byte.
 """
 
 from __future__ import annotations
@@ -51,9 +51,11 @@ def stable_name(path: str) -> str:
 
 
 def manifest_view(blob: bytes) -> bytes:
-    """The manifest without what may vary: cache keys, the theme fingerprint."""
+    """The manifest without what may vary: cache keys, the theme fingerprint, the inputs key
+    (it covers sitegen's source, so any change of code moves it)."""
     data = json.loads(blob)
     data.pop("fingerprint", None)
+    data.pop("inputs", None)
     data["outputs"] = sorted(stable_name(p) for p in data.get("outputs") or {})
     search = data.get("search") or {}
     data["search"] = sorted(stable_name(p) for p in search.get("files") or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,11 +12,11 @@ from typing import Any
 from sitegen import targets
 from sitegen.site import links
 from sitegen.site.facts import FACTS_VERSION, EntrySource
-from sitegen.site.model import SiteModel
+from sitegen.site.model import SiteModel, shown_inline
 from sitegen.site.outputs import Outputs, key_of
 from sitegen.site.pages import files
 from sitegen.site.views import ArchiveInfo, EntryDetail, FileItem, MetadataRow, SimilarItem
-from sitegen.urls import SINGULAR
+from sitegen.urls import SINGULAR, file_anchor
 
 # Metadata keys shown in rows of their own (or as tags), not again as metadata rows.
 _OWN_ROWS = frozenset({"version", "author", "tags"})
@@ -49,6 +50,36 @@ def install_folder(fmt: targets.Format) -> str:
         if folders is not None:
             return folders.user
     return "~/.agents/skills"
+
+
+@dataclass(frozen=True)
+class FileSection:
+    """A small code or text file shown on the entry page (see pages.files)."""
+
+    file: FileItem
+    anchor: str
+    view: str  # "code" or "text"
+    html: str
+
+
+def sections(model: SiteModel, source: EntrySource, items: Iterable[FileItem]) -> list[FileSection]:
+    """The entry's small code and text files, rendered for the page, in tree order."""
+    entry = source.entry
+    u = model.urls
+    out = []
+    for item in sorted(items, key=lambda f: f.path):
+        if not item.text or item.path == entry.definition_file:
+            continue
+        if not shown_inline(item.path, item.size):
+            continue
+        text = source.files()[item.path].decode("utf-8")
+        view = files.view_of(item.path, item.size)
+        html = files.render_text(
+            model, view, text, item.path, u.entry(entry.kind, entry.name),
+            posixpath.join(entry.folder, item.path), entry.folder,
+        )
+        out.append(FileSection(item, file_anchor(item.path), view, html))
+    return out
 
 
 @dataclass(frozen=True)
@@ -163,6 +194,7 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
             "body_html": rendered.html,
             "title": f"{name} · {SINGULAR[kind]}",
             "archive_abs": u.absolute(view.archive.path),
+            "sections": sections(model, source, view.files),
         }
 
     out.page_with("entry.html", page, key_parts, lambda: detail(model, source), context)
