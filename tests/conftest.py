@@ -11,6 +11,8 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from tests.ci_skips import pytest_configure, pytest_runtest_makereport  # noqa: F401  (hooks)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_LIBRARY = ROOT / "example_library"
 BAD_LIBRARY = Path(__file__).resolve().parent / "bad_library"

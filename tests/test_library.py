@@ -151,22 +151,53 @@ def test_valid_oddities_parse_correctly(bad_library: Path) -> None:
 
 
 def test_etag_changes_with_content_and_only_then(example_copy: Path) -> None:
-    before = {e.name: e.etag for e in Library(example_copy).read().entries}
-    assert before == {e.name: e.etag for e in Library(example_copy).read().entries}
-    skill = next(p for p in sorted((example_copy / "skills").iterdir()) if (p / "scripts").is_dir())
-    script = next((skill / "scripts").iterdir())
-    script.write_text(script.read_text() + "\n# changed\n")
-    after = {e.name: e.etag for e in Library(example_copy).read().entries}
-    changed = {name for name in before if before[name] != after[name]}
-    assert changed == {skill.name}
+    """Each file of an entry in turn (definition, references/, scripts/, assets/, a hidden
+    file), then a rename and a removal: every change moves that entry's etag to a value never
+    seen before, and no other entry's."""
+
+    def etags() -> dict[str, str]:
+        return {e.name: e.etag for e in Library(example_copy).read().entries}
+
+    before = etags()
+    assert before == etags()
+    skill = example_copy / "skills" / "api-changelog-writer"
     # Hidden files inside an entry are part of it: listed and hashed; VCS folders are not.
     (skill / ".env.example").write_text("TOKEN=\n")
     (skill / ".git").mkdir()
     (skill / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    hidden = {e.name: e for e in Library(example_copy).read().entries}[skill.name]
-    assert ".env.example" in [f.path for f in hidden.files]
-    assert not any(f.path.startswith(".git/") for f in hidden.files)
-    assert hidden.etag != after[skill.name]
+    entry = {e.name: e for e in Library(example_copy).read().entries}[skill.name]
+    assert ".env.example" in [f.path for f in entry.files]
+    assert not any(f.path.startswith(".git/") for f in entry.files)
+    files = sorted(p.relative_to(skill).as_posix() for p in skill.rglob("*") if p.is_file())
+    files = [f for f in files if not f.startswith(".git/")]
+    assert {f.split("/")[0] for f in files} >= {
+        "SKILL.md", "references", "scripts", "assets", ".env.example"
+    }
+    seen = {before[skill.name]}
+    current = etags()
+    assert current[skill.name] not in seen  # the hidden file counted
+    seen.add(current[skill.name])
+
+    def changed_only_this_entry(what: str) -> None:
+        nonlocal current
+        after = etags()
+        assert {n for n in after if after[n] != current[n]} == {skill.name}, what
+        assert after[skill.name] not in seen, what
+        seen.add(after[skill.name])
+        current = after
+
+    for rel in files:
+        path = skill / rel
+        path.write_bytes(path.read_bytes() + b"\n")
+        changed_only_this_entry(rel)
+    # The same bytes under another name, then a file gone: the paths are hashed too.
+    (skill / "references" / "breaking-change-rules.md").rename(skill / "references" / "rules.md")
+    changed_only_this_entry("rename")
+    (skill / "assets" / "changelog-entry.md").unlink()
+    changed_only_this_entry("removal")
+    # A VCS folder's content is not the entry's.
+    (skill / ".git" / "HEAD").write_text("ref: refs/heads/other\n")
+    assert etags() == current
 
 
 @pytest.mark.parametrize("fixture", ["memory_library", "zip_library"])

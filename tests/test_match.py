@@ -56,6 +56,44 @@ def test_exact_name_ranks_first(indexed_example: Path, embedder) -> None:
                 assert result.results[0].exact
 
 
+def _skill(root: Path, name: str, description: str) -> None:
+    folder = root / "skills" / name
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(f"---\nname: {name}\ndescription: {description}\n---\n")
+
+
+def test_an_exact_name_ranks_first_even_when_it_is_not_the_nearest_vector(
+    tmp_path: Path, embedder
+) -> None:
+    """`terraform-plan` is about bread; its neighbour reviews Terraform plans. The query
+    "terraform plan" names the first exactly, so it comes first although the second is nearer
+    by meaning and by score (it even earns the name bonus)."""
+    from sitegen.indexer import index_library
+
+    library = tmp_path / "lib"
+    _skill(library, "terraform-plan", "Bakes sourdough bread and schedules proofing times.")
+    _skill(
+        library,
+        "terraform-plan-reviewer",
+        "Reviews a Terraform plan before apply and flags destructive infrastructure changes.",
+    )
+    _skill(library, "csv-data-cleaner", "Cleans CSV files: encodings, delimiters and dates.")
+    index_library(Library(library), embedder)
+    with open_store(Library(library), writable=False) as store:
+        vector = embedder.embed(["terraform plan"])[0]
+        nearest = store.search(vector, kinds=("skills",), limit=1, max_distance=2.0)[0]
+        assert nearest.record.name == "terraform-plan-reviewer"  # the premise of the test
+        for query in ("terraform plan", "Terraform-Plan", "terraform   plan"):
+            result = match(store, embedder, query, limit=3)
+            assert [m.name for m in result.results[:2]] == [
+                "terraform-plan",
+                "terraform-plan-reviewer",
+            ], query
+            assert [m.exact for m in result.results[:2]] == [True, False], query
+            # Pinned first although its score is the worse one.
+            assert result.results[0].score > result.results[1].score
+
+
 def test_match_function_rejects_bad_parameters(indexed_example: Path, embedder) -> None:
     with open_store(Library(indexed_example), writable=False) as store:
         for kwargs, param in [

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
-from sitegen.evaluate import QueriesError, evaluate, load_queries
+from sitegen.evaluate import (
+    QualityBelowThreshold,
+    QueriesError,
+    check_gates,
+    evaluate,
+    load_queries,
+)
 from sitegen.indexer import index_library, open_store
 from sitegen.library import Library
 from sitegen.search import COSINE_RANKING, match
@@ -72,6 +79,41 @@ def test_eval_json_and_threshold_failure(indexed_example: Path) -> None:
     assert code == 1 and "quality below threshold" in err
 
 
+def test_each_eval_gate_fails_alone_and_holds_at_its_boundary(
+    indexed_example: Path, embedder
+) -> None:
+    """recall@1 and MRR@10 gate separately; a figure equal to its threshold passes, one just
+    under fails (through the real command, as CI calls it)."""
+    queries = EXAMPLE_LIBRARY / "queries.yaml"
+    with open_store(Library(indexed_example), writable=False) as store:
+        report = evaluate(store, embedder, load_queries(queries))
+    recall, mrr = report.overall.recall_at_1, report.overall.mrr_at_10
+    assert 0 < recall < 1 and 0 < mrr < 1  # room on both sides of each boundary
+    base = ("eval", str(queries), "--library", str(indexed_example))
+    for flag, figure, name in (
+        ("--min-recall-at-1", recall, "recall@1"),
+        ("--min-mrr", mrr, "MRR@10"),
+    ):
+        code, _, err = run(*base, flag, repr(figure))
+        assert code == 0, (flag, err)
+        above = min(1.0, figure + 1e-9)
+        code, _, err = run(*base, flag, repr(above))
+        assert code == 1, (flag, err)
+        line = err.strip().splitlines()[-1]
+        assert line.startswith("error: quality below threshold: ") and name in line, line
+        other = "MRR@10" if name == "recall@1" else "recall@1"
+        assert other not in line, line
+    # Both failing: both named in the one line.
+    code, _, err = run(*base, "--min-recall-at-1", "1", "--min-mrr", "1")
+    assert code == 1 and "recall@1" in err and "MRR@10" in err
+    # The same boundaries on the function itself, which every caller shares.
+    check_gates(report, min_recall_at_1=recall, min_mrr=mrr)
+    check_gates(report)
+    for kwargs in ({"min_recall_at_1": recall + 1e-9}, {"min_mrr": mrr + 1e-9}):
+        with pytest.raises(QualityBelowThreshold):
+            check_gates(report, **kwargs)
+
+
 def test_eval_scores_are_computed_from_ranks(indexed_example: Path, embedder, tmp_path) -> None:
     queries = tmp_path / "q.yaml"
     queries.write_text(
@@ -102,10 +144,8 @@ def test_bad_queries_files_are_one_line_errors(indexed_example: Path, tmp_path: 
         code, _, err = run("eval", str(path), "--library", str(indexed_example))
         assert code == 2, (name, err)
         assert len(err.strip().splitlines()) == 1 and name in err, (name, err)
-    try:
+    with pytest.raises(QueriesError, match=r"no-expect\.yaml:1:"):
         load_queries(tmp_path / "no-expect.yaml")
-    except QueriesError as exc:
-        assert ":1:" in str(exc)
 
 
 def test_collisions_clean_on_example_and_found_in_a_colliding_library(

@@ -66,7 +66,7 @@ def test_safe_segment_is_always_safe(name: str) -> None:
 def test_safe_names_keep_readable_names_and_never_collide() -> None:
     assert safe_segment("check_plan.py") == "check_plan.py"
     assert safe_path("references/guide.md") == "references/guide.md"
-    assert safe_segment("a b") != safe_segment("a_b") != safe_segment("a:b")
+    assert len({safe_segment("a b"), safe_segment("a_b"), safe_segment("a:b")}) == 3
     assert safe_path("../../etc/passwd").count("/") == 3
     assert ".." not in safe_path("../x").split("/")
     assert tag_slug("terraform") == "terraform"

@@ -41,10 +41,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-browser = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-)
+# `pytestmark = browser`: marked (so a skip fails under CI=true, tests/ci_skips.py), and
+# skipped with the reason shown where Chromium is missing.
+browser = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="browser tests need Debian's chromium at /usr/bin/chromium "
+        "(apt-get install chromium)",
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from tests.site.helpers import (
     browser,
     build,
     html_pages,
-    parse,
     search,
     serve,
     watched,
@@ -267,43 +266,6 @@ def test_semantic_matches_from_the_server(
         href = page.locator("#sg-results li h3 a").first.get_attribute("href")
         assert href and href.startswith(base) and href.endswith("/index.html")
         assert w.clean(), w.report()
-
-
-def test_hostile_pages_contain_no_markup_of_theirs(hostile: BuiltSite) -> None:
-    """Static check of every page: only our scripts, no handler attributes, no unsafe URLs."""
-    pages = html_pages(hostile.out)
-    assert len(pages) > 40
-    for page in pages:
-        collected = parse(page)
-        for tag, attrs in collected.tags:
-            assert tag not in {"iframe", "object", "embed", "svg", "style", "base"}, (page, tag)
-            if tag == "form":  # only the theme's own forms
-                assert attrs.get("role") == "search" or "data-sg-filters" in attrs, (page, attrs)
-            if tag == "script" and page.name == "404.html" and "src" not in attrs:
-                continue  # the 404 page's own locating script, allowed by its hash (below)
-            if tag == "script":
-                assert re.fullmatch(r"(\.\./)*static/(sitegen|search)\.js", attrs.get("src") or "")
-            if tag == "meta" and attrs.get("http-equiv"):
-                assert attrs["http-equiv"] == "Content-Security-Policy", (page, attrs)
-                allowed = f" {LOCATE_HASH}" if page.name == "404.html" else ""
-                assert f"script-src 'self' 'wasm-unsafe-eval'{allowed};" in (
-                    attrs.get("content") or ""
-                )
-            for name in attrs:
-                assert not name.startswith("on"), (page, tag, attrs)
-        for _tag, _attr, value, _prose, _attrs in collected.urls:
-            scheme = urlsplit(value.strip()).scheme.lower()
-            assert scheme in {"", "http", "https", "mailto"}, (page, value)
-    raw = hostile.out / "skills" / "hostile-files" / "raw" / "assets"
-    assert (raw / "evil.html.txt").is_file() and not (raw / "evil.html").exists()
-    assert (raw / "evil.svg.txt").is_file() and not (raw / "evil.svg").exists()
-    raw = raw.parent
-    assert (raw / "index.html.txt").is_file()
-    names = hostile.out / "skills" / "hostile-filenames"
-    for path in names.rglob("*"):
-        assert re.fullmatch(r"[A-Za-z0-9._/-]+", path.relative_to(hostile.out).as_posix()), path
-    template = (hostile.out / "skills" / "json-breakers" / "index.html").read_text()
-    assert "{{ 7*7 }}" in template and ">49<" not in template
 
 
 def test_hostile_content_never_runs_in_a_browser(chromium: Any, hostile: BuiltSite) -> None:

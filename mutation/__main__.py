@@ -1,0 +1,228 @@
+"""`make mutate`: mutation testing of the modules whose behaviour matters most (issue 17).
+
+    python -m mutation                 # every target in mutation/targets.py
+    python -m mutation search cli      # some of them
+    python -m mutation --resume        # go on with the mutants a stopped run left pending
+
+Cosmic Ray makes the mutants (one small change each, written into the source file and put
+back afterwards) and this driver runs each target's own tests against them, one mutant at a
+time, then prints the score per module: killed / (killed + survived). Mutants judged
+equivalent (no test can tell them from the real code) are listed with the reason in
+`mutation/equivalents.toml` and left out of the score. Sessions and the surviving mutants'
+diffs are kept in `.mutation/` (one SQLite session per target, resumable).
+
+Why Cosmic Ray rather than mutmut: it mutates the source file in place and runs the test
+command as a subprocess, so mutants are seen by everything the tests start -- `sitegen`
+subprocesses, forked render workers, uvicorn -- where mutmut 3's in-process trampolines are
+not (its mutated copy lives in `mutants/`, outside what a subprocess imports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import sys
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mutation.targets import OPERATORS, TARGETS, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".mutation"
+EQUIVALENTS = Path(__file__).resolve().parent / "equivalents.toml"
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant no test can kill: the source line it changes, the operator, and why."""
+
+    file: str
+    line: str  # the source line, stripped (stable when code above it moves)
+    operator: str
+    why: str
+
+    def matches(self, file: str, source_line: str, operator: str) -> bool:
+        return (
+            self.file == file
+            and self.line == source_line.strip()
+            and re.fullmatch(self.operator, operator) is not None
+        )
+
+
+@dataclass
+class Score:
+    target: str
+    file: str
+    killed: int = 0
+    survived: int = 0
+    equivalent: int = 0
+    other: int = 0  # the mutant could not be applied or the run itself failed
+    seconds: float = 0.0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def judged(self) -> int:
+        return self.killed + self.survived
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.judged if self.judged else 100.0
+
+
+def load_equivalents() -> list[Equivalent]:
+    data = tomllib.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
+    return [Equivalent(**item) for item in data.get("equivalent", [])]
+
+
+def test_command(target: Target) -> str:
+    """Stop at the first failure: a mutant needs one red test, not all of them."""
+    args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
+    return shlex.join([*args, *target.tests])
+
+
+def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str:
+    if path not in cache:
+        cache[path] = (ROOT / path).read_text().splitlines()
+    lines = cache[path]
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def init_session(target: Target, session: Path, equivalents: list[Equivalent]) -> None:
+    """Every mutant of the target's files, with unused operators and equivalents skipped."""
+    from cosmic_ray.commands import init
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    session.unlink(missing_ok=True)
+    keep = re.compile("|".join(f"(?:{op})" for op in OPERATORS))
+    lines: dict[str, list[str]] = {}
+    with use_db(str(session), mode=WorkDB.Mode.create) as db:
+        init([ROOT / f for f in target.files], db, {})
+        for item in db.pending_work_items:
+            mutation = item.mutations[0]
+            rel = Path(mutation.module_path).resolve().relative_to(ROOT).as_posix()
+            source = _source_line(rel, mutation.start_pos[0], lines)
+            reason = None
+            if not keep.match(mutation.operator_name):
+                reason = "operator not used"
+            else:
+                for eq in equivalents:
+                    if eq.matches(rel, source, mutation.operator_name):
+                        reason = f"equivalent: {eq.why}"
+                        break
+            if reason is not None:
+                db.set_result(
+                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=reason)
+                )
+
+
+def run_session(target: Target, session: Path) -> None:
+    """Apply each pending mutant in turn, run the target's tests, record the outcome."""
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    command = test_command(target)
+    with use_db(str(session), mode=WorkDB.Mode.open) as db:
+        pending = sorted(db.pending_work_items, key=lambda w: (
+            str(w.mutations[0].module_path), w.mutations[0].start_pos, w.job_id
+        ))
+        for n, item in enumerate(pending, 1):
+            m = item.mutations[0]
+            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            started = time.monotonic()
+            result = mutate_and_test(item.mutations, command, target.timeout)
+            db.set_result(item.job_id, result)
+            outcome = result.test_outcome or result.worker_outcome
+            print(
+                f"  [{n}/{len(pending)}] {rel}:{m.start_pos[0]} {m.operator_name} -> "
+                f"{outcome} ({time.monotonic() - started:.0f}s)",
+                flush=True,
+            )
+
+
+def scores(target: Target, session: Path) -> list[Score]:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    by_file = {f: Score(target.name, f) for f in target.files}
+    with use_db(str(session), mode=WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            m = item.mutations[0]
+            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            score = by_file[rel]
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                if (result.output or "").startswith("equivalent:"):
+                    score.equivalent += 1
+                continue
+            if result.test_outcome == TestOutcome.KILLED:
+                score.killed += 1
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                score.survived += 1
+                score.survivors.append(
+                    f"{rel}:{m.start_pos[0]} {m.operator_name} #{m.occurrence}\n{result.diff or ''}"
+                )
+            else:
+                score.other += 1
+    return list(by_file.values())
+
+
+def print_table(all_scores: list[Score]) -> None:
+    print(f"\n{'target':<10} {'module':<30} {'killed':>6} {'surv':>5} {'equiv':>5} "
+          f"{'other':>5} {'score':>7}")
+    totals: Counter[str] = Counter()
+    for s in all_scores:
+        print(f"{s.target:<10} {s.file:<30} {s.killed:>6} {s.survived:>5} {s.equivalent:>5} "
+              f"{s.other:>5} {s.percent:>6.1f}%")
+        totals.update(killed=s.killed, survived=s.survived)
+    judged = totals["killed"] + totals["survived"]
+    if judged:
+        print(f"{'all':<41} {totals['killed']:>6} {totals['survived']:>5} "
+              f"{'':>11} {100.0 * totals['killed'] / judged:>7.1f}%")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n")[0])
+    parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
+    parser.add_argument("--resume", action="store_true", help="keep sessions; run what is left")
+    parser.add_argument("--report", action="store_true", help="print the last scores; run nothing")
+    args = parser.parse_args(argv)
+    known = {t.name: t for t in TARGETS}
+    unknown = [name for name in args.targets if name not in known]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    chosen = [known[name] for name in args.targets] or list(TARGETS)
+    STATE.mkdir(exist_ok=True)
+    # Subprocesses the tests start (`sitegen ...`, workers) import the mutated tree too.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT),
+                                                             os.environ.get("PYTHONPATH")]))
+    os.chdir(ROOT)
+    equivalents = load_equivalents()
+    all_scores: list[Score] = []
+    for target in chosen:
+        session = STATE / f"{target.name}.sqlite"
+        if not args.report:
+            if not (args.resume and session.exists()):
+                init_session(target, session, equivalents)
+            print(f"{target.name}: {test_command(target)}", flush=True)
+            started = time.monotonic()
+            run_session(target, session)
+            print(f"{target.name}: {time.monotonic() - started:.0f}s", flush=True)
+        if not session.exists():
+            print(f"{target.name}: no session yet", file=sys.stderr)
+            continue
+        found = scores(target, session)
+        (STATE / f"{target.name}-survivors.txt").write_text(
+            "\n".join(s for score in found for s in score.survivors)
+        )
+        all_scores.extend(found)
+    print_table(all_scores)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""What `make mutate` mutates, and which tests judge each module.
+
+Each target is a module whose behaviour matters most (issue 17), with the tests that exercise
+it: only those run for its mutants, so a run fits the machine. Add a module here, not a flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # what `make mutate MODULES=...` and the score table call it
+    files: tuple[str, ...]  # source files mutated, relative to the project root
+    tests: tuple[str, ...]  # pytest node ids run against every mutant (fastest killers first)
+    timeout: float = 300.0  # seconds per mutant before it counts as killed (a hang)
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "search",
+        ("sitegen/search.py",),
+        ("tests/test_match.py", "tests/test_quality.py"),
+    ),
+    Target(
+        "library",
+        ("sitegen/library/store.py", "sitegen/library/discover.py", "sitegen/library/model.py"),
+        ("tests/test_library.py", "tests/test_layouts.py"),
+    ),
+    Target("indexer", ("sitegen/indexer.py",), ("tests/test_indexer.py",)),
+    Target("metastore", ("sitegen/metastore.py",), ("tests/test_metastore.py",)),
+    Target(
+        "cli",
+        (
+            "sitegen/errors.py",
+            "sitegen/cli.py",
+            "sitegen/commands/library.py",
+            "sitegen/commands/build.py",
+            "sitegen/commands/check.py",
+        ),
+        (
+            "tests/test_cli.py",
+            "tests/test_cli_check.py",
+            "tests/test_exit_codes.py",
+            "tests/test_cli_build.py",
+        ),
+    ),
+    Target("server", ("sitegen/server.py",), ("tests/test_server.py",)),
+    Target("publish", ("sitegen/publish.py",), ("tests/test_publish.py",)),
+)
+
+# Operators kept: one meaningful change per site, as a person would make it (a boundary moved,
+# a condition negated, a constant nudged, a loop skipped, an error left uncaught). Cosmic Ray's
+# other operators replace every operator by every other one, which multiplies mutants (and run
+# time) without finding different weaknesses.
+OPERATORS = (
+    r"core/ReplaceComparisonOperator_(Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Eq_NotEq|NotEq_Eq)$",
+    r"core/ReplaceComparisonOperator_(Is_IsNot|IsNot_Is|In_NotIn|NotIn_In)$",
+    r"core/ReplaceBinaryOperator_(Add_Sub|Sub_Add|Mul_Div|Div_Mul)$",
+    r"core/ReplaceUnaryOperator_(USub_UAdd|Delete_Not)$",
+    r"core/(AddNot|ReplaceTrueWithFalse|ReplaceFalseWithTrue|ReplaceAndWithOr|ReplaceOrWithAnd)$",
+    r"core/(ReplaceBreakWithContinue|ReplaceContinueWithBreak|NumberReplacer)$",
+    r"core/(ZeroIterationForLoop|ExceptionReplacer)$",
+)
