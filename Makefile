@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test lint bench mutate clean
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ serve: $(STAMP)
 	$(BIN)/sitegen serve example_library --site site --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check sitegen tests benchmarks
+	$(BIN)/ruff check sitegen tests benchmarks mutation
 	$(BIN)/mypy
 
 test: lint
@@ -37,6 +37,12 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the modules that matter most (mutation/targets.py); slow: run it on its
+# own, e.g. `make mutate MODULES="search cli"`. Scores per module; survivors in .mutation/.
+mutate: $(STAMP)
+	$(BIN)/pip install -q -e ".[mutate]"
+	$(BIN)/python -m mutation $(MODULES)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

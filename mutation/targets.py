@@ -46,7 +46,20 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_cli_build.py",
         ),
     ),
-    Target("server", ("sitegen/server.py",), ("tests/test_server.py",)),
+    Target(
+        "server",
+        (
+            "sitegen/server/api.py",
+            "sitegen/server/live.py",
+            "sitegen/server/cache.py",
+            "sitegen/server/middleware.py",
+        ),
+        (
+            "tests/test_server.py",
+            "tests/test_server_hardening.py",
+            "tests/test_server_site.py",
+        ),
+    ),
     Target("publish", ("sitegen/publish.py",), ("tests/test_publish.py",)),
 )
 
