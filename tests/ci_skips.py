@@ -23,9 +23,8 @@ def in_ci() -> bool:
 
 def _reason(report: pytest.TestReport) -> str:
     longrepr: Any = report.longrepr
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2])
-    return str(longrepr)
+    text = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
 
 
 @pytest.hookimpl(hookwrapper=True)

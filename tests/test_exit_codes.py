@@ -54,9 +54,9 @@ def test_build_exits_0_1_and_2(example_copy: Path, tmp_path: Path) -> None:
     _broken_entry(example_copy)
     code, _, err = run("build", str(example_copy), "--out", str(out))
     assert code == 1
-    assert err.strip().splitlines()[-1] == (
-        "error: 1 entry left out of the site for errors (see above)"
-    )
+    last = err.strip().splitlines()[-1]  # names what it left out, and why
+    assert last.startswith("error: 1 entry left out of the site for errors: "), last
+    assert "skills/broken-entry/SKILL.md" in last and "description is missing" in last
     assert (out / "index.html").is_file() and not (out / "skills" / "broken-entry").exists()
     code, _, err = run("build", str(tmp_path / "missing"), "--out", str(out))
     assert code == 2
