@@ -42,7 +42,7 @@ bench: $(STAMP)
 # own, e.g. `make mutate MODULES="search cli"`. Scores per module; survivors in .mutation/.
 mutate: $(STAMP)
 	$(BIN)/pip install -q -e ".[mutate]"
-	$(BIN)/python -m mutation $(MODULES)
+	$(BIN)/python -m mutation $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULES)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache
