@@ -48,6 +48,9 @@ USER_FILES = {"CNAME": b"catalog.example.com\n", "custom/extra.html": b"<p>mine<
 # What names a generation (index/, manifest, catalog) or is not byte-reproducible (Pagefind's
 # filter and meta files differ between two runs on the same input): checked apart.
 SKIPPED_FROM_STATE = ("index/", ".sitegen-manifest.json", "catalog.json", "pagefind/")
+# An entry's twin JSON carries its uuid, drawn when the entry is first indexed: a new entry's
+# differs between two runs, so pages are compared without it.
+_UUID = re.compile(rb'"uuid":"[0-9a-f-]{36}"')
 
 
 def strace() -> str:
@@ -111,13 +114,14 @@ def entries_of(index: Path) -> frozenset[tuple[str, str, str]]:
 
 
 def pages_of(site: Path) -> dict[str, str]:
-    """The site's files by digest, less what names a generation (index/, manifest, catalog)."""
+    """The site's files by digest, less what names a generation (index/, manifest, catalog)
+    and the uuids in twin JSON."""
     found = {}
     for path in site.rglob("*"):
         rel = path.relative_to(site).as_posix()
         mine = not rel.startswith(SKIPPED_FROM_STATE) and rel not in USER_FILES
         if mine and path.is_file() and not path.is_symlink():
-            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[rel] = hashlib.sha256(_UUID.sub(b'"uuid":""', path.read_bytes())).hexdigest()
     return found
 
 
