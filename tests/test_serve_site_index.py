@@ -40,3 +40,31 @@ def test_api_switches_with_the_pages(example_copy: Path, tmp_path: Path, embedde
         assert "csv-twin" in names(client) and (site / "skills" / "csv-twin").is_dir()
         site_build = json.loads((site / "index" / "current.json").read_text())["build"]
         assert client.get("/healthz").json()["build"] == site_build
+
+
+def test_an_unusable_index_on_disk_is_unhealthy_while_the_last_good_one_answers(
+    example_copy: Path, embedder
+) -> None:
+    library = Library(example_copy)
+    index_library(library, embedder)
+    pointer = example_copy / "index" / "current.json"
+    app = create_app(library, embedder, poll_seconds=60)
+    with TestClient(app) as client:
+        good = client.get("/healthz").json()
+        assert good["status"] == "ok" and "error" not in good
+        before = names(client)
+
+        pointer.write_text("{ cut short")  # the pointer moves to something unreadable
+        app.state.index.refresh()
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        body = health.json()
+        assert body["status"] == "unhealthy" and "current.json" in body["error"]
+        assert body["build"] == good["build"], "the last good generation still answers"
+        assert names(client) == before
+
+        index_library(Library(example_copy), embedder)  # repairs: a new generation
+        app.state.index.refresh()
+        healed = client.get("/healthz")
+        assert healed.status_code == 200 and healed.json()["status"] == "ok"
+        assert healed.json()["build"] != good["build"]
