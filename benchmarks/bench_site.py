@@ -109,7 +109,7 @@ def fmt(values: list[float]) -> str:
 
 
 def _indexed(root: Path) -> Path:
-    if not (root / "index").is_dir():
+    if not (root / "index" / "current.json").exists():
         subprocess.run([*SITEGEN, "index", str(root)], check=True, capture_output=True)
     return root
 

@@ -1,25 +1,29 @@
-"""`sitegen build`: read → index → render → publish, as one transaction.
+"""`sitegen build`: read → index → render → publish, as one generation of index and site.
 
 - The library is read and checked; entries with errors are left out (``strict`` fails instead).
-- The index step runs incrementally (only changed entries are embedded).
+- Under the index lock and the --out lock (:mod:`sitegen.locks`), leftovers of dead runs are
+  healed first (:mod:`sitegen.publish`, :func:`sitegen.metastore.sweep_index`).
+- The index step runs incrementally (only changed entries are embedded) and writes a new
+  index generation, but does not switch `index/current.json` to it yet.
 - The site is planned against the previous build's manifest. If nothing changed, the build
   stops there and the published folder is not touched at all.
-- Otherwise only changed outputs are rendered, and only files whose bytes differ are staged
-  in a transaction folder beside ``--out``; the commit (:mod:`sitegen.publish`) then swaps
-  them in with renames, all or nothing. Unchanged files keep their inode and mtime.
-- On any failure nothing is published, the previous site stays byte-for-byte as it was, and
-  an index the build had just rewritten is put back as it was.
+- Otherwise only changed outputs are rendered, and the site is published as one generation
+  (:mod:`sitegen.publish`); the site carries the index generation it was built from, so pages
+  and the API reading the site's index switch together. Unchanged files keep their inode and
+  mtime; files sitegen did not write are kept.
+- Only then does the library's index switch to the new generation. On any failure (or a kill)
+  before that, the new generation is simply abandoned and swept by the next run: the previous
+  site and index stay as they were.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import json
 import os
 import posixpath
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,26 +35,32 @@ from sitegen.batch import few_collections
 from sitegen.collisions import Collision, find_collisions
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
-from sitegen.errors import SitegenError
-from sitegen.indexer import IndexAbort, IndexResult, index_library, open_store
+from sitegen.errors import SitegenError, UsageError
+from sitegen.generations import GenerationError, Pointer, generation_files, read_pointer
+from sitegen.indexer import (
+    IndexAbort,
+    IndexResult,
+    index_dir,
+    index_library,
+    index_lock,
+    open_store,
+)
 from sitegen.library import KINDS, Entry, Library, LibraryError, LibraryReport, Problem
-from sitegen.metastore import MetaStoreError, Record
+from sitegen.locks import exclusive
+from sitegen.metastore import MetaStoreError, Record, discard_generation, switch_generation
 from sitegen.neighbours import nearest, normalized
-from sitegen.publish import PublishError, Transaction, recover
+from sitegen.publish import LocalTarget, PublishError, Target, is_remote, open_target
+from sitegen.publish.common import MANIFEST, ours
 from sitegen.search import DEFAULT_MAX_DISTANCE
 from sitegen.site import (
-    MANIFEST,
     PassThrough,
     Similar,
     Site,
     SiteError,
     SiteInput,
     SiteOptions,
-    list_files,
-    load_manifest,
     pending,
     render_site,
-    same_bytes,
 )
 
 SIMILAR_LIMIT = 5
@@ -63,7 +73,7 @@ class BuildError(SitegenError):
     """The build failed; nothing was published. The message is one line."""
 
 
-class BuildUsageError(BuildError):
+class BuildUsageError(BuildError, UsageError):
     """The build was asked for something unsafe or impossible (exit 2)."""
 
     exit_code = 2
@@ -76,11 +86,12 @@ class WriteResult:
     files_written: int = 0
     files_unchanged: int = 0
     removed: int = 0
+    kept: str | None = None  # one line about files in --out that sitegen did not write
 
 
 @dataclass
 class BuildResult:
-    out: Path
+    out: Path | str
     entries: int
     skipped: int
     index: IndexResult | None
@@ -89,6 +100,7 @@ class BuildResult:
     published: bool
     problems: Sequence[Problem] = field(default_factory=tuple)
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # lines for the log (kept files, backend)
 
     def summary(self) -> str:
         w = self.write
@@ -158,21 +170,11 @@ def _cached_collisions(cache: Mapping[str, Any], digest: str) -> list[Collision]
         return None
 
 
-def _read_index(library: Library) -> dict[str, bytes]:
-    files = {}
-    for kind in KINDS:
-        path = library.path(INDEX_DIR, f"{kind}.parquet")
-        try:
-            files[f"{kind}.parquet"] = library.fs.cat_file(path)
-        except (FileNotFoundError, OSError) as exc:
-            raise BuildError(f"{library.display(INDEX_DIR)}: cannot read the index: {exc}") from exc
-    return files
-
-
-def _digest(files: Mapping[str, bytes]) -> str:
+def _digest(pointer: Pointer) -> str:
+    """Identifies an index generation's content (its files' digests)."""
     digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    for kind, value in sorted(pointer.sha256.items()):
+        digest.update(f"{kind}\0{value}\0".encode())
     return digest.hexdigest()
 
 
@@ -206,94 +208,25 @@ def _cached_similar(
 # -- the transaction ---------------------------------------------------------------------------
 
 
-def _check_out(out: Path, library: Library) -> None:
-    """Refuse to replace a folder that is not a previous sitegen build (or is the library)."""
-    resolved = out.resolve()
-    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
-        raise BuildUsageError(f"{out}: refusing to use this folder as --out")
-    if library.is_local:
+def _check_out(target: Target, library: Library) -> None:
+    """Refuse an --out that would overwrite the library or is not a previous sitegen build."""
+    if not is_remote(target.display) and library.is_local:
+        resolved = Path(target.display).resolve()
         lib_root = Path(library.root).resolve()
         if resolved == lib_root or resolved in lib_root.parents:
-            raise BuildUsageError(f"{out}: --out must not contain the library {library.root}")
+            raise BuildUsageError(
+                f"{target.display}: --out must not contain the library {library.root}"
+            )
         for kind in KINDS:
             if resolved == lib_root / kind or lib_root / kind in resolved.parents:
-                raise BuildUsageError(f"{out}: --out must not be inside the library's {kind}/")
-    if out.exists() and not out.is_dir():
-        raise BuildUsageError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise BuildUsageError(
-            f"{out}: folder exists and was not built by sitegen (no {MANIFEST}); "
-            "choose another --out or empty it"
-        )
-
-
-class _IndexSnapshot:
-    """The index files as they were before the build, to put back if the build fails later.
-
-    On a local library the files themselves are kept (hard links: the index step replaces
-    files, it never rewrites them in place), so a restore brings back the same inode and mtime.
-    Elsewhere their bytes are kept.
-    """
-
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.token = uuid.uuid4().hex[:10]
-        self.links: dict[str, str | None] = {}
-        self.files: dict[str, bytes | None] = {}
-        if library.is_local:  # keeps left behind by a build that was killed
-            for stale in Path(library.path(INDEX_DIR)).glob("*.parquet.sitegen-keep-*"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
-        for kind in KINDS:
-            path = library.path(INDEX_DIR, f"{kind}.parquet")
-            if library.is_local:
-                backup = f"{path}.sitegen-keep-{self.token}"
-                try:
-                    os.link(path, backup)
-                    self.links[path] = backup
-                except FileNotFoundError:
-                    self.links[path] = None
-                except OSError:
-                    self.links.clear()
-                    break
-        if not self.links:
-            for kind in KINDS:
-                path = library.path(INDEX_DIR, f"{kind}.parquet")
-                try:
-                    self.files[path] = library.fs.cat_file(path)
-                except (FileNotFoundError, OSError):
-                    self.files[path] = None
-
-    def restore(self) -> None:
-        for path, backup in self.links.items():
-            try:
-                if backup is None:
-                    if os.path.exists(path):
-                        os.unlink(path)
-                else:
-                    os.replace(backup, path)
-            except OSError:  # pragma: no cover - best effort on a failing disk
-                continue
-        fs = self.library.fs
-        for path, blob in self.files.items():
-            try:
-                if blob is None:
-                    if fs.exists(path):
-                        fs.rm(path)
-                    continue
-                if fs.exists(path) and fs.cat_file(path) == blob:
-                    continue
-                temp = f"{path}.restore-{self.token}"
-                fs.pipe_file(temp, blob)
-                fs.mv(temp, path)
-            except OSError:  # pragma: no cover - best effort on a failing store
-                continue
-
-    def discard(self) -> None:
-        for backup in self.links.values():
-            if backup is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(backup)
+                raise BuildUsageError(
+                    f"{target.display}: --out must not be inside the library's {kind}/"
+                )
+    forbidden = [] if library.is_local else [library.url]
+    try:
+        target.check(forbidden)
+    except UsageError as exc:
+        raise BuildUsageError(str(exc)) from exc
 
 
 def read_entry_files(library: Library) -> Callable[[Entry], Mapping[str, bytes]]:
@@ -366,13 +299,23 @@ def build_site(
     progress: Progress | None = None,
     embed_progress: Progress | None = None,
     jobs: int | None = None,
+    background_cleanup: bool = False,
 ) -> BuildResult:
-    """Build the catalog site of `library` into `out`; raises BuildError, publishing nothing."""
+    """Build the catalog site of `library` into `out` (a folder or an fsspec URL); raises
+    BuildError, publishing nothing, and leaving the index as it was.
+
+    `background_cleanup` leaves removing the previous local site tree to a background process
+    once the new one is live (the CLI's choice: see :mod:`sitegen.publish.cleanup`)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     say = log or (lambda message: None)
-    out_path = Path(out)
-    _check_out(out_path, library)
+    try:
+        target = open_target(os.fspath(out))
+    except UsageError as exc:
+        raise BuildUsageError(str(exc)) from exc
+    if isinstance(target, LocalTarget):
+        target.background_cleanup = background_cleanup
+    _check_out(target, library)
     try:
         site = Site(options or SiteOptions())  # template errors surface before any work
     except SiteError as exc:
@@ -391,65 +334,41 @@ def build_site(
             f"{len(report.strict_problems())} problem(s) in strict mode, first: "
             f"{first.format()}; nothing built"
         )
-
-    snapshot = _IndexSnapshot(library)
-    index_result: IndexResult | None = None
-    try:
+    with index_lock(library, say), exclusive(target.lock_key, what=target.display, wait=say):
+        target.recover()
         mark = time.perf_counter()
         say("indexing")
         try:
             index_result = index_library(
-                library, embedder, strict=strict, report=report, progress=embed_progress
+                library,
+                embedder,
+                strict=strict,
+                report=report,
+                progress=embed_progress,
+                switch=False,
+                locked=True,
+                warn=lambda line: say(f"warning: {line}"),
             )
-            index_files = _read_index(library)
-            digest = _digest(index_files)
-            cache = load_manifest(out_path).get("cache") or {}
-            with open_store(library, writable=False) as store:
-                timings["index"] = time.perf_counter() - mark
-                mark = time.perf_counter()
-                similar = _cached_similar(cache, digest, report.entries)
-                collisions = _cached_collisions(cache, digest)
-                if similar is None or collisions is None:
-                    records = store.list(with_vectors=True)
-                    similar = nearest_neighbours(records)
-                    collisions = record_collisions(records)
-                else:
-                    records = store.list(with_vectors=False)
-                semantic = _semantic(site.options, embedder, store, records, report.entries)
-        except (IndexAbort, MetaStoreError, EmbedderError) as exc:
+            pointer = index_result.pending or _current_pointer(library)
+            index_files = generation_files(library.fs, index_dir(library), pointer)
+        except (IndexAbort, MetaStoreError, EmbedderError, GenerationError) as exc:
             raise BuildError(str(exc)) from exc
-        updated: dict[tuple[str, str], datetime | None] = {
-            (r.kind, r.name): r.date_updated for r in records
-        }
-        timings["similar"] = time.perf_counter() - mark
-        data = SiteInput(
-            entries=report.entries,
-            read_files=read_entry_files(library),
-            similar=similar,
-            collisions=collisions,
-            updated=updated,
-            index_files=index_files,
-            derived_tags={(r.kind, r.name): r.derived_tags for r in records if r.derived_tags},
-            records={(r.kind, r.name): r for r in records},
-            files=_model_files(embedder),
-            semantic=semantic,
-            cache={
-                "index": digest,
-                "similar": _encode_similar(similar),
-                "collisions": _encode_collisions(collisions),
-            },
-        )
-        write, published = publish_site(
-            site, data, out_path, log=say, progress=progress, timings=timings, jobs=jobs
-        )
-    except BaseException:
-        if index_result is not None and index_result.wrote:
-            snapshot.restore()
-        snapshot.discard()
-        raise
-    snapshot.discard()
+        timings["index"] = time.perf_counter() - mark
+        try:
+            data = _site_input(
+                library, embedder, site, report, target, pointer, index_files, timings
+            )
+            write, published = _publish_locked(site, data, target, say, progress, timings, jobs)
+        except BaseException:
+            if index_result.pending is not None:  # abandoned: no reader ever saw it
+                discard_generation(library.fs, index_dir(library), index_result.pending)
+            raise
+        if index_result.pending is not None:
+            # The site is out: now the library's index may move to the same generation.
+            switch_generation(library.fs, index_dir(library), index_result.pending)
+    notes = [line for line in (write.kept, target.note if published else None) if line]
     return BuildResult(
-        out=out_path,
+        out=Path(target.display) if not is_remote(target.display) else target.display,
         entries=len(report.entries),
         skipped=report.left_out,
         index=index_result,
@@ -458,113 +377,143 @@ def build_site(
         published=published,
         problems=report.problems,
         timings=timings,
+        notes=notes,
     )
 
 
-@contextlib.contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """One build at a time per --out (a lock file beside it; stale locks are taken over)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lock = out.parent / f".{out.name}.sitegen-lock"
-    for _attempt in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
-                raise BuildError(f"{out}: another build (process {pid}) is writing it") from None
-            with contextlib.suppress(OSError):
-                lock.unlink()
-            continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(str(os.getpid()))
-        break
-    else:
-        raise BuildError(f"{out}: cannot take the build lock {lock}")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
+def _current_pointer(library: Library) -> Pointer:
+    where = library.display(f"{INDEX_DIR}/current.json")
+    pointer = read_pointer(library.fs, index_dir(library), where)
+    if pointer is None:  # pragma: no cover - the index step always leaves a generation
+        raise BuildError(f"{where}: no index generation after the index step")
+    return pointer
 
 
-def _alive(pid: int) -> bool:
+def _site_input(
+    library: Library,
+    embedder: Embedder,
+    site: Site,
+    report: LibraryReport,
+    target: Target,
+    pointer: Pointer,
+    index_files: Mapping[str, bytes],
+    timings: dict[str, float],
+) -> SiteInput:
+    """What the site is made of, with similar lists and collisions from this generation."""
+    mark = time.perf_counter()
+    digest = _digest(pointer)
+    cache = _manifest(target).get("cache") or {}
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists but not ours (EPERM)
-        return True
-    return True
+        with open_store(library, writable=False, pointer=pointer) as store:
+            similar = _cached_similar(cache, digest, report.entries)
+            collisions = _cached_collisions(cache, digest)
+            if similar is None or collisions is None:
+                records = store.list(with_vectors=True)
+                similar = nearest_neighbours(records)
+                collisions = record_collisions(records)
+            else:
+                records = store.list(with_vectors=False)
+            semantic = _semantic(site.options, embedder, store, records, report.entries)
+    except (MetaStoreError, EmbedderError) as exc:
+        raise BuildError(str(exc)) from exc
+    updated: dict[tuple[str, str], datetime | None] = {
+        (r.kind, r.name): r.date_updated for r in records
+    }
+    timings["similar"] = time.perf_counter() - mark
+    return SiteInput(
+        entries=report.entries,
+        read_files=read_entry_files(library),
+        similar=similar,
+        collisions=collisions,
+        updated=updated,
+        index_files=index_files,
+        derived_tags={(r.kind, r.name): r.derived_tags for r in records if r.derived_tags},
+        records={(r.kind, r.name): r for r in records},
+        files=_model_files(embedder),
+        semantic=semantic,
+        cache={
+            "index": digest,
+            "similar": _encode_similar(similar),
+            "collisions": _encode_collisions(collisions),
+        },
+    )
+
+
+def _manifest(target: Target) -> dict[str, Any]:
+    try:
+        data = json.loads(target.manifest_bytes() or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def publish_site(
     site: Site,
     data: SiteInput,
-    out: Path,
+    out: str | os.PathLike[str],
     *,
     log: Log | None = None,
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
     jobs: int | None = None,
 ) -> tuple[WriteResult, bool]:
-    """The site stage alone: plan; if anything changed, render into a transaction, commit."""
+    """The site stage alone: plan; if anything changed, render a new generation, switch."""
     say = log or (lambda message: None)
     spent = {} if timings is None else timings
-    with _exclusive(out):
-        return _publish_locked(site, data, out, say, progress, spent, jobs)
+    target = open_target(os.fspath(out))
+    with exclusive(target.lock_key, what=target.display, wait=say):
+        target.recover()
+        return _publish_locked(site, data, target, say, progress, spent, jobs)
 
 
 def _publish_locked(
     site: Site,
     data: SiteInput,
-    out: Path,
+    target: Target,
     say: Log,
     progress: Progress | None,
     timings: dict[str, float],
     jobs: int | None,
 ) -> tuple[WriteResult, bool]:
-    recover(out)
     mark = time.perf_counter()
     say("planning pages")
-    previous = load_manifest(out)
-    existing = list_files(out)
+    before = target.manifest_bytes()
+    previous = _manifest(target)
+    # Planned against sitegen's own files only: files it did not write are carried over
+    # untouched at the commit, and must not make every build plan in full (a CNAME in --out
+    # would otherwise defeat the no-op skip).
+    existing = target.existing() & (ours(previous) | target.owned)
     try:
         plan = site.plan(data, previous, existing=existing)
     except SiteError as exc:
         raise BuildError(str(exc)) from exc
-    todo, stale = pending(plan, previous, existing)
+    todo, _ = pending(plan, previous, existing)
+    stale = existing - plan.paths - {MANIFEST}
     timings["plan"] = time.perf_counter() - mark
     nothing_to_do = not todo and not stale and not plan.search_pending
-    if nothing_to_do and same_bytes(out / MANIFEST, plan.manifest_bytes()):
+    if nothing_to_do and before == plan.manifest_bytes():
         pages = plan.pages
         unchanged = WriteResult(pages_unchanged=pages, files_unchanged=len(plan.outputs) - pages)
         return unchanged, False
     mark = time.perf_counter()
     say(f"rendering {len(todo)} file(s)")
-    txn = Transaction(out)
+    stage = target.begin()
     try:
         try:
-            rendered = render_site(plan, todo, out, txn, jobs=jobs, progress=progress)
+            rendered = render_site(plan, todo, target.live, stage, jobs=jobs, progress=progress)
         except SiteError as exc:
             raise BuildError(str(exc)) from exc
         site.theme.fragments.flush()  # what was rendered, for the next build
         timings["render"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        stale = existing - rendered.paths - {MANIFEST}
-        manifest = rendered.manifest
-        if not same_bytes(out / MANIFEST, manifest):
-            txn.stage(MANIFEST, manifest, len(rendered.outputs))  # after every output's number
+        stage.stage(MANIFEST, rendered.manifest, len(rendered.outputs))
         try:
-            txn.commit(stale)
+            carried = stage.commit(rendered.paths | {MANIFEST}, ours(previous))
         except (PublishError, OSError) as exc:
             raise BuildError(str(exc)) from exc
         timings["commit"] = time.perf_counter() - mark
     finally:
-        txn.abort()
+        stage.abort()
     pages = rendered.pages
     others = len(rendered.outputs) - pages
     result = WriteResult(
@@ -572,6 +521,7 @@ def _publish_locked(
         pages_unchanged=pages - rendered.pages_written,
         files_written=rendered.files_written,
         files_unchanged=others - rendered.files_written,
-        removed=len(stale),
+        removed=carried.removed,
+        kept=carried.report(),
     )
     return result, True

@@ -286,18 +286,13 @@ class _Reader:
             raise CatalogError(f"{self.display(rel)}: not valid JSON ({exc})") from exc
 
     def index_signature(self) -> tuple[Any, ...]:
-        """Changes when the index files are replaced (local catalogs); constant over HTTP."""
+        """Changes when the index moves to a new generation (local catalogs); constant over
+        HTTP, where polling would cost a request each time."""
         if _is_http(self.source):
             return ()
-        parts: list[Any] = []
-        for kind in KINDS:
-            try:
-                info = self.fs.info(self.path(f"index/{kind}.parquet"))
-            except (FileNotFoundError, OSError):
-                parts.append(None)
-                continue
-            parts.append(tuple(info.get(k) for k in ("size", "mtime", "ino", "created")))
-        return tuple(parts)
+        from sitegen.generations import signature
+
+        return signature(self.fs, self.path("index"))
 
 
 def inside(base: str, rel: str) -> str | None:
@@ -394,8 +389,26 @@ class Catalog:
         return info
 
     def _index_metadata(self) -> dict[str, str]:
+        """Build, model and time from the index pointer (or, for an index of earlier
+        versions, from a Parquet file's footer)."""
         import pyarrow.parquet as pq
 
+        from sitegen.generations import GenerationError, read_pointer
+
+        try:
+            pointer = read_pointer(
+                self.reader.fs, self.reader.path("index"), self.reader.display("index/current.json")
+            )
+        except GenerationError as exc:
+            raise CatalogError(str(exc)) from exc
+        except Exception as exc:
+            raise self.reader._guard("index/current.json", exc) from exc
+        if pointer is not None:
+            return {
+                "sitegen.build": pointer.build,
+                "sitegen.fingerprint": pointer.fingerprint,
+                "sitegen.written": pointer.written,
+            }
         for kind in KINDS:
             rel = f"index/{kind}.parquet"
             if not self.reader.exists(rel):

@@ -310,7 +310,13 @@ def index(library: str | None, full: bool, strict: bool, model: str | None) -> N
     embedder = load_embedder(model, progress=_step_printer(), lazy=True)
     with _bar("embedding", "entries") as progress:
         result = index_library(
-            lib, embedder, full=full, strict=strict, report=report, progress=progress
+            lib,
+            embedder,
+            full=full,
+            strict=strict,
+            report=report,
+            progress=progress,
+            warn=lambda line: click.echo(f"warning: {line}", err=True),
         )
     click.echo(result.summary())
     click.echo(f"{lib.display_root}: {report.summary(strict=strict)}", err=True)
@@ -419,7 +425,7 @@ def _print_table(result: MatchResult) -> None:
 
 @cli.command(name="build")
 @library_param
-@setting_option("out", type=click.Path(file_okay=False))
+@setting_option("out", metavar="DIR_OR_URL")
 @setting_option("base_url")
 @setting_option("api_url")
 @setting_option("semantic", type=Choice(SEMANTIC_CHOICES))
@@ -477,8 +483,11 @@ def build_command(
             model_progress=_step_printer(),
         )
     click.echo(run.result.summary())
+    for note in run.result.notes:  # files kept for their owner; how an object store switches
+        _say(f"sitegen: {note}")
     click.echo(f"{run.library.display_root}: {run.report.summary(strict=strict)}", err=True)
-    _say(f"open {Path(run.out) / 'index.html'} (or serve {run.out}/ over HTTP for search)")
+    if "://" not in run.out:
+        _say(f"open {Path(run.out) / 'index.html'} (or serve {run.out}/ over HTTP for search)")
     left = run.report.left_out
     if left:
         raise SitegenError(

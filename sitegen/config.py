@@ -268,7 +268,7 @@ class Config:
             return None
         text = str(value)
         from_file = key in self.explicit and key not in self.flags
-        if from_file and root is not None and not os.path.isabs(text):
+        if from_file and root is not None and not os.path.isabs(text) and "://" not in text:
             return os.path.join(root, text)
         return text
 

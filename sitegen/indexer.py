@@ -1,13 +1,17 @@
 """The index step: read the library, plan by etag, embed only what changed, write the store.
 
-One transaction: the meta store session exports on a clean exit only, so a failure at any
-stage (a strict-mode problem, the embedder, the write itself) leaves the previous Parquet
-files byte-for-byte as they were.
+One transaction: the meta store session writes a new generation on a clean exit only, and
+the index switches to it in one atomic step, so a failure at any stage (a strict-mode
+problem, the embedder, the write itself, a kill) leaves the current generation as it was.
+One writer at a time holds the index lock (:mod:`sitegen.locks`); it first sweeps what dead
+runs left behind. An index that cannot be used (a corrupt file, a foreign model in one file,
+NaN vectors, a pointer to nothing...) is reported and rebuilt from the library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,15 +20,27 @@ from sitegen.batch import few_collections
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
 from sitegen.errors import SitegenError
+from sitegen.generations import Pointer
 from sitegen.library import KINDS, Entry, Library, LibraryReport
-from sitegen.metastore import MetaStore, Record, StaleSchemaError
+from sitegen.locks import exclusive
+from sitegen.metastore import MetaStore, MetaStoreError, Record, StaleSchemaError, sweep_index
 
 EMBED_BATCH = 256
 Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]
 
 
 class IndexAbort(SitegenError):
     """The index was not written; the message says why (the old index is untouched)."""
+
+
+class ReadOnlyLibrary(IndexAbort):
+    """The library's storage cannot be written (zip://, http(s)://): no index there (exit 2)."""
+
+    exit_code = 2
+
+
+READ_ONLY_PROTOCOLS = frozenset({"zip", "tar", "http", "https", "github", "git", "libarchive"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,10 @@ class IndexResult:
     wrote: bool
     fingerprint: str
     report: LibraryReport = field(repr=False)
+    # The generation written but not switched to (`switch=False`); None when nothing was written.
+    pending: Pointer | None = None
+    # Why the index found on disk could not be used (it was rebuilt from the library).
+    repaired: str | None = None
 
     def summary(self) -> str:
         return (
@@ -69,13 +89,37 @@ def index_dir(library: Library) -> str:
     return library.path(INDEX_DIR)
 
 
-def open_store(library: Library, *, writable: bool) -> MetaStore:
+def open_store(
+    library: Library,
+    *,
+    writable: bool,
+    pointer: Pointer | None = None,
+    ignore_existing: bool = False,
+    defer_switch: bool = False,
+) -> MetaStore:
     return MetaStore.open(
         library.fs,
         index_dir(library),
         writable=writable,
         location=library.display(INDEX_DIR),
+        pointer=pointer,
+        ignore_existing=ignore_existing,
+        defer_switch=defer_switch,
     )
+
+
+def lock_target(library: Library) -> str:
+    """What the index lock is keyed on: the folder's path, or the URL of a remote one."""
+    path = index_dir(library)
+    return path if library.is_local else library.fs.unstrip_protocol(path)
+
+
+@contextlib.contextmanager
+def index_lock(library: Library, warn: Warn | None = None) -> Iterator[None]:
+    """Hold the library's index lock, then sweep what dead writers left in index/."""
+    with exclusive(lock_target(library), what=library.display(INDEX_DIR), wait=warn):
+        sweep_index(library.fs, index_dir(library))
+        yield
 
 
 def plan_index(
@@ -163,8 +207,23 @@ def index_library(
     strict: bool = False,
     report: LibraryReport | None = None,
     progress: Progress | None = None,
+    switch: bool = True,
+    locked: bool = False,
+    warn: Warn | None = None,
 ) -> IndexResult:
-    """Bring `index/` in line with the library; raises IndexAbort without writing on failure."""
+    """Bring `index/` in line with the library; raises IndexAbort without writing on failure.
+
+    With `switch=False` the new generation is written but left in `result.pending` for the
+    caller to switch (:func:`sitegen.metastore.switch_generation`); `locked` says the caller
+    already holds the index lock.
+    """
+    protocols = library.fs.protocol
+    protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
+    if READ_ONLY_PROTOCOLS & set(protocols):
+        raise ReadOnlyLibrary(
+            f"{library.display_root}: a {protocols[0]}:// library is read-only, so no index can "
+            "be written into it; copy the library to a folder or a bucket and index that"
+        )
     report = report if report is not None else library.read()
     if strict and report.strict_problems():
         failing = report.strict_problems()
@@ -172,12 +231,27 @@ def index_library(
             f"{len(failing)} problem(s) in strict mode, first: {failing[0].format()}; "
             "index not written"
         )
+    with contextlib.nullcontext() if locked else index_lock(library, warn):
+        return _index_locked(library, embedder, report, full, progress, switch, warn)
+
+
+def _index_locked(
+    library: Library,
+    embedder: Embedder,
+    report: LibraryReport,
+    full: bool,
+    progress: Progress | None,
+    switch: bool,
+    warn: Warn | None,
+) -> IndexResult:
     fingerprint = embedder.fingerprint.as_string()
+    repaired: str | None = None
     # A cheap read-only look first: most CI runs change nothing, and a read-only session
     # loads without building the primary-key index.
     try:
         with open_store(library, writable=False) as probe:
-            if probe.exists and probe.fingerprint == fingerprint and not full:
+            current = probe.exists and probe.layout == "generation"
+            if current and probe.fingerprint == fingerprint and not full:
                 stored_now: dict[str, dict[str, str]] = {k: probe.etags(k) for k in KINDS}
                 noop = plan_index(report.entries, stored_now, rebuild=False)
                 if not (noop.to_embed or noop.removed):
@@ -193,7 +267,18 @@ def index_library(
                     )
     except StaleSchemaError:
         pass  # an older index: the write session below upgrades it
-    with open_store(library, writable=True) as store:
+    except MetaStoreError as exc:
+        repaired = str(exc)
+    if repaired is None:
+        try:
+            store = open_store(library, writable=True, defer_switch=not switch)
+        except MetaStoreError as exc:
+            repaired = str(exc)
+    if repaired is not None:
+        if warn is not None:
+            warn(f"{repaired}; rebuilding the index from the library")
+        store = open_store(library, writable=True, ignore_existing=True, defer_switch=not switch)
+    with store:
         stale_model = store.fingerprint is not None and store.fingerprint != fingerprint
         stored: dict[str, dict[str, str]] = {kind: store.etags(kind) for kind in KINDS}
         plan = plan_index(report.entries, stored, rebuild=full or stale_model)
@@ -220,13 +305,11 @@ def index_library(
                     strict=True,
                 )
             )
-        if store.upgraded:
-            store.mark_dirty()
+        if store.upgraded or store.layout != "generation":
+            store.mark_dirty()  # an older schema or a legacy flat index: migrate it
         for kind in KINDS:
             store.remove(kind, [name for k, name in plan.removed if k == kind])
         store.set_fingerprint(fingerprint)
-        if not store.exists:
-            store.mark_dirty()
         wrote = store.has_changes
     return IndexResult(
         added=len(plan.added),
@@ -237,6 +320,8 @@ def index_library(
         wrote=wrote,
         fingerprint=fingerprint,
         report=report,
+        pending=store.pending,
+        repaired=repaired,
     )
 
 

@@ -72,6 +72,20 @@ def make_colliding_library(target: Path) -> Path:
     return target
 
 
+def flatten_index(library: Path) -> None:
+    """Turn a library's index into the flat layout of earlier sitegen versions (same files:
+    index/roles.parquet and index/skills.parquet, no pointer, no generation folders)."""
+    import json
+
+    index = library / "index"
+    generation = index / json.loads((index / "current.json").read_text())["generation"]
+    for kind in ("roles", "skills"):
+        (generation / f"{kind}.parquet").rename(index / f"{kind}.parquet")
+    (index / "current.json").unlink()
+    for folder in index.glob("g-*"):
+        shutil.rmtree(folder)
+
+
 def copy_to_memory(source: Path) -> str:
     """Upload a local library into a fresh memory:// root and return its URL."""
     fs = fsspec.filesystem("memory")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import EXAMPLE_LIBRARY
 from tests.site.helpers import BuiltSite, read_json, run, tree_state
@@ -85,19 +88,41 @@ def test_builds_from_an_fsspec_library(tmp_path: Path, embedder: Any) -> None:
     code, stdout, err = run("build", url, "--out", str(out))
     assert code == 0, err
     assert (out / "skills" / "terraform-plan-reviewer" / "terraform-plan-reviewer.zip").is_file()
-    assert (out / "index" / "skills.parquet").is_file()
+    assert (out / "index" / "current.json").is_file()
     twin = read_json(out / "skills" / "terraform-plan-reviewer" / "index.json")
     assert twin["similar"] and {f["path"] for f in twin["files"]} >= {"SKILL.md"}
 
 
-def test_a_second_concurrent_build_is_refused(own_site: BuiltSite) -> None:
-    lock = own_site.out.parent / ".site.sitegen-lock"
-    lock.write_text(str(os.getppid()))  # a live process that is not this one
-    before = tree_state(own_site.out)
-    code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
-    assert code == 1 and "another build" in err
-    assert tree_state(own_site.out) == before
-    lock.write_text("999999999")  # a dead process: its lock is stale and taken over
+def test_a_second_concurrent_build_waits_for_the_lock(
+    own_site: BuiltSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One OS file lock per --out: a second build waits, then gives up with one line; the
+    kernel drops the lock with its process, so there is never a stale lock to take over."""
+    from sitegen.locks import lock_path
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, lock_path(str(own_site.out))],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+        before = tree_state(own_site.out)
+        monkeypatch.setenv("SITEGEN_LOCK_TIMEOUT", "1")
+        code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
+        assert code == 1 and "another sitegen run" in err, err
+        assert tree_state(own_site.out) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    monkeypatch.delenv("SITEGEN_LOCK_TIMEOUT")
     code, _, err = run("build", str(own_site.library), "--out", str(own_site.out))
     assert code == 0, err
-    assert not lock.exists()
+
+
+HOLD_LOCK = """
+import sys, time, filelock
+lock = filelock.FileLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""

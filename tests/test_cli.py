@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -204,7 +205,8 @@ def test_match_warns_once_when_the_library_changed_after_the_index(
     query = ("match", "review my terraform plan", "--library", str(lib), "--json")
     assert "warning" not in run(*query)[2]
     definition = lib / "skills" / "csv-data-cleaner" / "SKILL.md"
-    later = (lib / "index" / "skills.parquet").stat().st_mtime + 5
+    current = json.loads((lib / "index" / "current.json").read_text())
+    later = (lib / "index" / current["files"]["skills"]).stat().st_mtime + 5
     os.utime(definition, (later, later))  # touched, unchanged: hashed, no warning
     assert "warning" not in run(*query)[2]
     definition.write_text(definition.read_text().replace("Cleans", "Scrubs"))

@@ -153,6 +153,9 @@ def test_index_dates_move_only_when_content_changes(example_copy: Path, embedder
 
 def downgrade_to_schema_1(lib: Path) -> None:
     """Rewrite index/*.parquet as the previous sitegen wrote them (schema 1 columns)."""
+    from tests.conftest import flatten_index
+
+    flatten_index(lib)
     v1 = [
         c
         for c in COLUMN_NAMES

@@ -1,10 +1,16 @@
-"""Exit codes of the commands CI relies on (README): 0 success, 1 problems, 2 usage.
+"""Exit codes of the commands CI relies on (README): 0 success, 1 problems, 2 usage: a library,
+model or option that cannot be used, with the real cause in one line (never a traceback line,
+never the wrong hint).
 
 Through the real command line (click's runner over `sitegen.cli`), so each code is the one a
 CI job sees, whatever module decides it."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import socket
+import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -15,6 +21,12 @@ from sitegen.cli import cli
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again when the block ends
 
 
 def _broken_entry(library: Path) -> None:
@@ -34,7 +46,8 @@ def test_index_exits_0_when_clean_and_1_when_an_entry_is_left_out(example_copy: 
     assert "1 left out with errors" in err
     # The valid entries are still indexed (nothing changed for them), and a rerun says so again.
     assert out.startswith("added 0, updated 0, removed 0, unchanged ")
-    assert (example_copy / "index" / "skills.parquet").is_file()
+    pointer = json.loads((example_copy / "index" / "current.json").read_text())
+    assert (example_copy / "index" / pointer["files"]["skills"]).is_file()
     assert run("index", str(example_copy))[0] == 1
 
 
@@ -60,3 +73,45 @@ def test_build_exits_0_1_and_2(example_copy: Path, tmp_path: Path) -> None:
     assert (out / "index.html").is_file() and not (out / "skills" / "broken-entry").exists()
     code, _, err = run("build", str(tmp_path / "missing"), "--out", str(out))
     assert code == 2
+
+
+def test_match_on_a_library_that_cannot_be_used_exits_2(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a library")
+    cases = {
+        str(tmp_path / "missing"): "no such library",
+        str(a_file): "is a file, not a library folder",
+        "memory://no-such-library-here": "no such library",
+        f"http://127.0.0.1:{closed_port()}/site": "cannot reach the index",
+    }
+    for library, says in cases.items():
+        code, _, err = run("match", "anything", "--library", library)
+        assert code == 2, (library, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0], (library, err)
+        assert "Traceback" not in err and "run `sitegen index`" not in err
+
+
+def test_match_without_an_index_exits_1_and_says_what_to_run(example_copy: Path) -> None:
+    code, _, err = run("match", "anything", "--library", str(example_copy))
+    assert code == 1 and "run `sitegen index`" in err
+
+
+def test_a_model_that_cannot_be_used_exits_2(indexed_example: Path, tmp_path: Path) -> None:
+    code, _, err = run(
+        "match", "anything", "--library", str(indexed_example), "--model", str(tmp_path / "no")
+    )
+    assert code == 2 and "not found" in err, err
+
+
+def test_index_into_a_zip_library_exits_2_with_the_cause(tmp_path: Path) -> None:
+    folder = tmp_path / "src" / "lib" / "skills" / "a"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text("---\nname: a\ndescription: A skill. Use when testing.\n---\n")
+    archive = tmp_path / "library.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(folder / "SKILL.md", "lib/skills/a/SKILL.md")
+    shutil.rmtree(tmp_path / "src")
+    code, _, err = run("index", f"zip://lib::{archive}")
+    assert code == 2, err
+    assert "read-only" in err and "Traceback" not in err

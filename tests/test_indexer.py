@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from pathlib import Path
 
 import fsspec
@@ -20,9 +21,11 @@ from tests.conftest import CountingEmbedder, copy_to_memory
 
 
 def index_digest(library: Path) -> dict[str, str]:
+    index = library / "index"
     return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((library / "index").iterdir())
+        str(p.relative_to(index)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(index.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -32,9 +35,11 @@ def test_first_index_embeds_everything_then_nothing(example_copy: Path, embedder
     total = len(Library(example_copy).read().entries)
     assert (first.added, first.updated, first.removed, first.unchanged) == (total, 0, 0, 0)
     assert len(counting.texts) == total
-    assert sorted(p.name for p in (example_copy / "index").iterdir()) == [
-        "roles.parquet",
-        "skills.parquet",
+    generation = json.loads((example_copy / "index" / "current.json").read_text())["generation"]
+    assert sorted(index_digest(example_copy)) == [
+        "current.json",
+        f"{generation}/roles.parquet",
+        f"{generation}/skills.parquet",
     ]
     before = index_digest(example_copy)
     counting.texts.clear()
@@ -112,14 +117,14 @@ def test_embedding_failure_leaves_index_untouched(example_copy: Path, embedder) 
 
 
 class FailingWriteFS(MemoryFileSystem):
-    """A real memory filesystem that refuses to move files into place when armed."""
+    """A real memory filesystem that refuses to write the index pointer when armed."""
 
     armed = False
 
-    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if type(self).armed and str(path2).endswith("skills.parquet"):
+    def pipe_file(self, path, value, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if type(self).armed and str(path).endswith("current.json"):
             raise OSError("no space left on device (injected)")
-        return super().mv(path1, path2, *args, **kwargs)
+        return super().pipe_file(path, value, *args, **kwargs)
 
 
 def test_write_failure_leaves_index_untouched(embedder) -> None:
@@ -131,7 +136,7 @@ def test_write_failure_leaves_index_untouched(embedder) -> None:
     library = Library(url)
     library.fs = fs  # the same memory store, through the fault-injecting filesystem
     index_library(library, embedder)
-    before = {p: fs.cat_file(p) for p in fs.ls(f"{root}/index", detail=False)}
+    before = fs.cat_file(f"{root}/index/current.json")
     skill = f"{root}/skills/csv-data-cleaner/SKILL.md"
     fs.pipe_file(skill, fs.cat_file(skill) + b"\nOne more tip.\n")
     FailingWriteFS.armed = True
@@ -140,7 +145,7 @@ def test_write_failure_leaves_index_untouched(embedder) -> None:
             index_library(library, embedder)
     finally:
         FailingWriteFS.armed = False
-    assert {p: fs.cat_file(p) for p in fs.ls(f"{root}/index", detail=False)} == before
+    assert fs.cat_file(f"{root}/index/current.json") == before
 
 
 def test_index_works_on_memory_filesystem(embedder) -> None:
@@ -150,7 +155,7 @@ def test_index_works_on_memory_filesystem(embedder) -> None:
     result = index_library(Library(url), embedder)
     assert result.added > 20
     fs = fsspec.filesystem("memory")
-    assert fs.exists(url.removeprefix("memory://") + "/index/skills.parquet")
+    assert fs.exists(url.removeprefix("memory://") + "/index/current.json")
 
 
 def test_cli_index_prints_counts(example_copy: Path) -> None:

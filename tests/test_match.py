@@ -144,8 +144,11 @@ def test_missing_index_says_what_to_run(example_copy: Path) -> None:
 def test_corrupt_index_is_one_line(indexed_example: Path, tmp_path: Path) -> None:
     import shutil
 
+    from tests.conftest import flatten_index
+
     broken = tmp_path / "broken"
     shutil.copytree(indexed_example, broken)
+    flatten_index(broken)  # an index of an earlier version, with a broken file
     (broken / "index" / "skills.parquet").write_bytes(b"not parquet at all")
     code, _, err = run("match", "anything", "--library", str(broken))
     assert code == 1
@@ -158,8 +161,11 @@ def test_model_mismatch_says_what_to_run(indexed_example: Path, tmp_path: Path) 
 
     import duckdb
 
+    from tests.conftest import flatten_index
+
     other = tmp_path / "other"
     shutil.copytree(indexed_example, other)
+    flatten_index(other)
     con = duckdb.connect()
     for kind in ("roles", "skills"):
         path = other / "index" / f"{kind}.parquet"

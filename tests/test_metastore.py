@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from sitegen.metastore import (
     MetaStoreError,
     NoIndexError,
     Record,
+    sweep_index,
 )
 
 
@@ -48,17 +50,25 @@ def record(kind: str, name: str, seed: int, **extra: object) -> Record:
     return Record(**fields)  # type: ignore[arg-type]
 
 
-def digest_files(folder: Path) -> dict[str, str]:
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-    }
-
-
 @pytest.fixture(params=["local", "memory"])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "local":
         return fsspec.filesystem("file"), str(tmp_path / "index")
     return fsspec.filesystem("memory"), f"/store-{uuid.uuid4().hex}/index"
+
+
+def generation_of(fs: fsspec.AbstractFileSystem, index: str) -> str:
+    """The current generation folder, as `index/current.json` names it."""
+    pointer = json.loads(fs.cat_file(f"{index}/current.json"))
+    return f"{index}/{pointer['generation']}"
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_roundtrip_through_parquet(store_location) -> None:
@@ -67,7 +77,9 @@ def test_roundtrip_through_parquet(store_location) -> None:
         assert not store.exists
         store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
         store.set_fingerprint("model-x")
-    assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls(index, detail=False)) == [
+    names = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(index, detail=False))
+    assert names[0] == "current.json" and names[1].startswith("g-") and len(names) == 2
+    assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls(generation_of(fs, index), detail=False)) == [
         "roles.parquet",
         "skills.parquet",
     ]
@@ -83,22 +95,29 @@ def test_roundtrip_through_parquet(store_location) -> None:
         assert hits[0].record.name == "alpha" and hits[0].distance == pytest.approx(0, abs=1e-5)
 
 
-def test_parquet_schema_is_what_others_can_query(tmp_path: Path) -> None:
+def test_parquet_schema_is_what_others_can_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fs = fsspec.filesystem("file")
-    with MetaStore.open(fs, str(tmp_path), writable=True) as store:
+    index = tmp_path / "index"
+    with MetaStore.open(fs, str(index), writable=True) as store:
         store.upsert([record("skills", "alpha", 1)])
         store.set_fingerprint("fp")
-    table = pq.read_table(tmp_path / "skills.parquet")
+    table = pq.read_table(Path(generation_of(fs, str(index))) / "skills.parquet")
     assert tuple(table.column_names) == COLUMN_NAMES
     assert table.schema.field("tags").type == pa.list_(pa.string())
     assert table.schema.field("embedding").type.value_type == pa.float32()
     assert {len(v) for v in table.column("embedding").to_pylist()} == {DIM}
     metadata = table.schema.metadata
     assert metadata[META_FINGERPRINT.encode()] == b"fp"
-    # Anyone with DuckDB can search the exported file directly.
+    # Anyone with DuckDB can search the current generation, as the README shows.
+    monkeypatch.chdir(tmp_path)
     con = duckdb.connect()
+    con.execute(
+        "SET VARIABLE skills = (SELECT 'index/' || files.skills FROM 'index/current.json')"
+    )
     rows = con.execute(
-        f"SELECT name FROM '{tmp_path}/skills.parquet' "
+        "SELECT name FROM read_parquet(getvariable('skills')) "
         f"ORDER BY array_cosine_distance(embedding::FLOAT[{DIM}], ?::FLOAT[{DIM}]) LIMIT 1",
         [unit(1).tolist()],
     ).fetchall()
@@ -138,57 +157,67 @@ def test_failed_session_writes_nothing(tmp_path: Path) -> None:
     fs = fsspec.filesystem("file")
     with MetaStore.open(fs, str(tmp_path), writable=True) as store:
         store.upsert([record("skills", "alpha", 1)])
-    before = digest_files(tmp_path)
+    before = tree(tmp_path)
     with pytest.raises(RuntimeError), MetaStore.open(fs, str(tmp_path), writable=True) as store:
         store.upsert([record("skills", "beta", 2)])
         raise RuntimeError("boom")
-    assert digest_files(tmp_path) == before
+    assert tree(tmp_path) == before
 
 
 def test_read_only_session_never_writes(tmp_path: Path) -> None:
     fs = fsspec.filesystem("file")
     with MetaStore.open(fs, str(tmp_path), writable=True) as store:
         store.upsert([record("skills", "alpha", 1)])
-    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    before = {str(p): p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     with MetaStore.open(fs, str(tmp_path)) as store, pytest.raises(MetaStoreError):
         store.upsert([record("skills", "beta", 2)])
-    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+    assert {str(p): p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
 
 
-class FailingMoveFS(MemoryFileSystem):
-    """A real memory filesystem whose n-th copy or move fails: the write stage, injected."""
+class FailingWriteFS(MemoryFileSystem):
+    """A real memory filesystem whose n-th file write fails: the export, injected."""
 
-    fail_on_move = 0
+    fail_on_write = 0
 
     def _tick(self) -> None:
-        type(self).fail_on_move -= 1
-        if type(self).fail_on_move == 0:
+        type(self).fail_on_write -= 1
+        if type(self).fail_on_write == 0:
             raise OSError("disk full (injected)")
 
-    def copy(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _open(self, path, mode="rb", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "w" in mode:
+            self._tick()
+        return super()._open(path, mode, *args, **kwargs)
+
+    def pipe_file(self, path, value, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._tick()
-        return super().copy(path1, path2, *args, **kwargs)
-
-    def mv(self, path1, path2, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self._tick()
-        return super().mv(path1, path2, *args, **kwargs)
+        return super().pipe_file(path, value, *args, **kwargs)
 
 
-@pytest.mark.parametrize("failing_move", [1, 2, 3, 4])
-def test_interrupted_export_restores_previous_files(failing_move: int) -> None:
-    fs = FailingMoveFS(skip_instance_cache=True)
+@pytest.mark.parametrize("failing_write", [1, 2, 3])
+def test_interrupted_export_keeps_the_current_generation(failing_write: int) -> None:
+    """Failing the first Parquet file, the second, or the pointer switch: readers keep the
+    old generation, and the next writer sweeps what the failed one left."""
+    fs = FailingWriteFS(skip_instance_cache=True)
     index = f"/atomic-{uuid.uuid4().hex}/index"
-    FailingMoveFS.fail_on_move = 0
+    FailingWriteFS.fail_on_write = 0
     with MetaStore.open(fs, index, writable=True) as store:
         store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
-    before = {p: fs.cat_file(p) for p in fs.ls(index, detail=False)}
-    FailingMoveFS.fail_on_move = failing_move
+    pointer = fs.cat_file(f"{index}/current.json")
+    FailingWriteFS.fail_on_write = failing_write
     with pytest.raises(MetaStoreError, match="previous index is unchanged"), MetaStore.open(
         fs, index, writable=True
     ) as store:
         store.upsert([record("skills", "new", 9)])
-    FailingMoveFS.fail_on_move = 0
-    assert {p: fs.cat_file(p) for p in fs.ls(index, detail=False)} == before
+    FailingWriteFS.fail_on_write = 0
+    assert fs.cat_file(f"{index}/current.json") == pointer
+    with MetaStore.open(fs, index) as store:
+        assert [r.name for r in store.list()] == ["beta", "alpha"]
+    sweep_index(fs, index)
+    assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls(index, detail=False)) == [
+        "current.json",
+        json.loads(pointer)["generation"],
+    ]
 
 
 def test_missing_index_is_empty_for_writers_and_an_error_for_readers(tmp_path: Path) -> None:
@@ -197,6 +226,15 @@ def test_missing_index_is_empty_for_writers_and_an_error_for_readers(tmp_path: P
         assert store.list() == []
         with pytest.raises(NoIndexError, match="run `sitegen index`"):
             store.require_index()
+
+
+def make_legacy(fs: fsspec.AbstractFileSystem, index: Path) -> None:
+    """Turn a generation index into the flat layout of earlier versions (same files)."""
+    generation = Path(generation_of(fs, str(index)))
+    for kind in ("roles", "skills"):
+        (generation / f"{kind}.parquet").rename(index / f"{kind}.parquet")
+    generation.rmdir()
+    (index / "current.json").unlink()
 
 
 def test_corrupt_and_foreign_parquet_are_clear_errors(tmp_path: Path) -> None:
@@ -219,6 +257,39 @@ def test_files_from_two_builds_are_detected(tmp_path: Path) -> None:
     for folder in (a, b):
         with MetaStore.open(fs, str(folder), writable=True) as store:
             store.upsert([record("skills", "alpha", 1)])
+    for folder in (a, b):
+        make_legacy(fs, folder)
     (a / "roles.parquet").write_bytes((b / "roles.parquet").read_bytes())
     with pytest.raises(MetaStoreError, match="different builds"):
         MetaStore.open(fs, str(a))
+
+
+def test_legacy_flat_index_is_read_and_migrated_by_the_next_writer(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("file")
+    index = tmp_path / "index"
+    with MetaStore.open(fs, str(index), writable=True) as store:
+        store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
+    make_legacy(fs, index)
+    with MetaStore.open(fs, str(index)) as store:
+        assert store.layout == "legacy" and [r.name for r in store.list()] == ["beta", "alpha"]
+    with MetaStore.open(fs, str(index), writable=True) as store:
+        store.mark_dirty()
+    names = sorted(p.name for p in index.iterdir())
+    assert names[0] == "current.json" and names[1].startswith("g-") and len(names) == 2
+    with MetaStore.open(fs, str(index)) as store:
+        assert store.layout == "generation"
+        assert [r.name for r in store.list()] == ["beta", "alpha"]
+
+
+def test_previous_generation_is_kept_until_the_next_write(tmp_path: Path) -> None:
+    """A reader that read the pointer a moment ago still finds its files; older ones go."""
+    fs = fsspec.filesystem("file")
+    index = tmp_path / "index"
+    seen = []
+    for seed in range(3):
+        with MetaStore.open(fs, str(index), writable=True) as store:
+            store.upsert([record("skills", f"s{seed}", seed)])
+        seen.append(Path(generation_of(fs, str(index))).name)
+    assert sorted(p.name for p in index.iterdir()) == sorted(["current.json", *seen[1:]])
+    pointer = json.loads((index / "current.json").read_text())
+    assert pointer["previous"] == seen[1] and pointer["generation"] == seen[2]

@@ -1,4 +1,9 @@
-"""The publish transaction: all or nothing, recovered after a crash."""
+"""Site generations on a local disk: a whole tree staged beside --out and swapped in at once.
+
+Unchanged files are hard links (same inode and mtime), files sitegen did not write are
+carried over (a symlink as a symlink), stale files go, and whatever a dead run left beside
+--out is healed by :func:`recover`. The kill-at-any-step proofs are in test_crash.py.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.publish import COMMITTED, JOURNAL, Transaction, recover
-
-
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_ino)
-        for p in root.rglob("*")
-        if p.is_file()
-    }
+from sitegen.publish import LocalTarget, PublishError
+from sitegen.publish.common import MANIFEST
+from sitegen.publish.local import recover
 
 
 def make_site(root: Path) -> None:
@@ -24,81 +23,125 @@ def make_site(root: Path) -> None:
     (root / "a" / "page.html").write_text("old page")
     (root / "gone.html").write_text("stale")
     (root / "keep.html").write_text("untouched")
+    outputs = {"a/page.html": "k1", "gone.html": "k2", "keep.html": "k3"}
+    (root / MANIFEST).write_text(json.dumps({"outputs": outputs}))
 
 
-def test_commit_replaces_creates_and_removes(tmp_path: Path) -> None:
+def add_user_files(root: Path) -> None:
+    (root / "CNAME").write_text("catalog.example.com\n")
+    (root / "custom").mkdir()
+    (root / "custom" / "extra.html").write_text("mine")
+    (root / "link.html").symlink_to("custom/extra.html")
+    (root / "empty-folder").mkdir()
+
+
+def publish(out: Path, files: dict[str, str], previous: set[str]) -> object:
+    stage = LocalTarget(str(out)).begin()
+    for number, (path, text) in enumerate(files.items()):
+        stage.stage(path, text.encode(), number)
+    outputs = set(files) | {"keep.html"}
+    return stage.commit(outputs, previous)
+
+
+def test_generation_replaces_creates_removes_and_keeps_user_files(tmp_path: Path) -> None:
     out = tmp_path / "site"
     make_site(out)
-    keep = (out / "keep.html").stat()
-    txn = Transaction(out)
-    txn.stage("a/page.html", b"new page", 0)
-    txn.stage("b/new.html", b"brand new", 1)
-    txn.commit({"gone.html"})
+    add_user_files(out)
+    kept = os.stat(out / "keep.html")
+    cname = os.stat(out / "CNAME")
+    carried = publish(
+        out,
+        {"a/page.html": "new page", "b/new.html": "created", MANIFEST: "{}"},
+        {"a/page.html", "gone.html", "keep.html", MANIFEST},
+    )
     assert (out / "a" / "page.html").read_text() == "new page"
-    assert (out / "b" / "new.html").read_text() == "brand new"
+    assert (out / "b" / "new.html").read_text() == "created"
     assert not (out / "gone.html").exists()
-    after = (out / "keep.html").stat()
-    assert (after.st_ino, after.st_mtime_ns) == (keep.st_ino, keep.st_mtime_ns)
-    assert not list(tmp_path.glob(".site.sitegen-*"))
+    for path, before in (("keep.html", kept), ("CNAME", cname)):
+        after = os.stat(out / path)
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), path
+    assert os.readlink(out / "link.html") == "custom/extra.html"
+    assert (out / "custom" / "extra.html").read_text() == "mine"
+    assert (out / "empty-folder").is_dir()
+    assert sorted(carried.kept) == ["CNAME", "custom/extra.html", "link.html"]
+    assert carried.removed == 1
+    assert "kept 3 file(s) sitegen did not write" in (carried.report() or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
-def test_first_commit_moves_the_whole_tree(tmp_path: Path) -> None:
-    out = tmp_path / "site"
-    txn = Transaction(out)
-    txn.stage("index.html", b"home", 0)
-    txn.stage("x/y/z.html", b"deep", 1)
-    txn.commit(set())
-    assert snapshot(out).keys() == {"index.html", "x/y/z.html"}
+def test_first_generation_is_renamed_into_place(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "site"
+    publish(out, {"index.html": "home"}, set())
+    assert (out / "index.html").read_text() == "home"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
 
-def test_failed_commit_rolls_back(tmp_path: Path) -> None:
-    out = tmp_path / "site"
-    make_site(out)
-    before = snapshot(out)
-    txn = Transaction(out)
-    txn.stage("a/page.html", b"new page", 0)
-    txn.stage("keep.html/inside.html", b"a file where a folder must go", 1)
-    with pytest.raises(Exception, match="cannot publish"):
-        txn.commit({"gone.html"})
-    assert snapshot(out) == before
-    assert not (out / "b").exists()
-
-
-def test_interrupted_commit_is_undone_by_the_next_build(tmp_path: Path) -> None:
-    """Replay what a commit killed half-way leaves on disk, then recover."""
+def test_failed_commit_leaves_the_live_tree(tmp_path: Path) -> None:
     out = tmp_path / "site"
     make_site(out)
-    before = snapshot(out)
-    folder = tmp_path / ".site.sitegen-txn-crashed"
-    (folder / "new").mkdir(parents=True)
-    (folder / "old").mkdir()
-    ops = [
-        {"action": "remove", "path": "gone.html", "name": "rm-0000000"},
-        {"action": "replace", "path": "a/page.html", "name": "00000000"},
-        {"action": "create", "path": "c/new.html", "name": "00000001"},
-        {"action": "replace", "path": "keep.html", "name": "00000002"},
-    ]
-    (folder / JOURNAL).write_text(json.dumps({"ops": ops}))
-    # done before the "crash": the removal, the replacement and the creation
-    os.replace(out / "gone.html", folder / "old" / "rm-0000000")
-    os.link(out / "a" / "page.html", folder / "old" / "00000000")
-    (out / "a" / "page.html").unlink()
-    (out / "a" / "page.html").write_text("new page")
-    (out / "c").mkdir()
-    (out / "c" / "new.html").write_text("created")
-    (folder / "new" / "00000002").write_text("never applied")
-    assert recover(out) == 1
-    assert snapshot(out) == before
-    assert not folder.exists()
+    before = {p: (p.read_bytes(), p.stat().st_ino) for p in out.rglob("*") if p.is_file()}
+    stage = LocalTarget(str(out)).begin()
+    stage.stage("a/page.html", b"new page", 0)
+    stage.stage("keep.html/clash", b"a folder where a carried file goes", 1)
+    with pytest.raises(PublishError, match="cannot publish"):
+        stage.commit({"a/page.html", "keep.html"}, {"a/page.html", "keep.html"})
+    assert {p: (p.read_bytes(), p.stat().st_ino) for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
-def test_committed_transaction_folder_is_just_removed(tmp_path: Path) -> None:
+def test_out_as_a_symlink_is_swapped_atomically(tmp_path: Path) -> None:
+    users = tmp_path / "www" / "site-v1"
+    make_site(users)
+    out = tmp_path / "site"
+    out.symlink_to(Path("www") / "site-v1")
+    publish(out, {"a/page.html": "new page"}, {"a/page.html", "gone.html", "keep.html"})
+    assert out.is_symlink() and not os.path.isabs(os.readlink(out))
+    first = Path(os.path.realpath(out))
+    assert first.name.startswith("site.sitegen-site-")
+    assert (out / "a" / "page.html").read_text() == "new page"
+    assert (users / "a" / "page.html").read_text() == "old page", "the user's folder stays"
+    publish(out, {"a/page.html": "newer"}, {"a/page.html", "keep.html"})
+    assert (out / "a" / "page.html").read_text() == "newer"
+    assert not first.exists(), "the previous generation made by sitegen goes"
+
+
+def test_recover_heals_what_dead_runs_left(tmp_path: Path) -> None:
     out = tmp_path / "site"
     make_site(out)
-    before = snapshot(out)
-    folder = tmp_path / ".site.sitegen-txn-done"
-    (folder / "old").mkdir(parents=True)
-    (folder / JOURNAL).write_text(json.dumps({"ops": []}))
-    (folder / COMMITTED).write_text("ok")
-    assert recover(out) == 0
-    assert snapshot(out) == before and not folder.exists()
+    (tmp_path / ".site.sitegen-gen-aaaa").mkdir()  # a staging tree (or an old one)
+    (tmp_path / ".site.sitegen-gen-aaaa" / "x.html").write_text("x")
+    (tmp_path / ".site.sitegen-old-bbbb").mkdir()
+    (tmp_path / ".site.sitegen-link-cccc").symlink_to("site")
+    (tmp_path / ".site.sitegen-lock").write_text("12345")  # the pid lock of earlier versions
+    legacy = tmp_path / ".site.sitegen-txn-dddd"  # an earlier version's interrupted commit
+    (legacy / "old").mkdir(parents=True)
+    (legacy / "new").mkdir()
+    os.replace(out / "gone.html", legacy / "old" / "rm-0000000")
+    ops = [{"action": "remove", "path": "gone.html", "name": "rm-0000000"}]
+    (legacy / "journal.json").write_text(json.dumps({"ops": ops}))
+    assert len(recover(out)) == 5
+    assert (out / "gone.html").read_text() == "stale"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+@pytest.mark.parametrize("renamed", [0, 1, 2])
+def test_recover_finishes_a_journaled_switch(tmp_path: Path, renamed: int) -> None:
+    """Where no exchange exists, two renames under a journal: killed before, between or after
+    them, the next build finishes the switch to the complete staged tree."""
+    out = tmp_path / "site"
+    make_site(out)
+    stage = tmp_path / ".site.sitegen-gen-abc123"
+    stage.mkdir()
+    (stage / "index.html").write_text("new generation")
+    (tmp_path / ".site.sitegen-txn-abc123.json").write_text("{}")
+    old = tmp_path / ".site.sitegen-old-abc123"
+    if renamed >= 1:
+        os.rename(out, old)
+    if renamed >= 2:
+        os.rename(stage, out)
+    recover(out)
+    if renamed == 0:  # the switch had not begun: the old tree stays, the stage goes
+        assert (out / "keep.html").read_text() == "untouched"
+    else:
+        assert (out / "index.html").read_text() == "new generation"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -100,6 +100,7 @@ def publish(
             progress=progress,
             embed_progress=embed_progress,
             jobs=jobs,
+            background_cleanup=True,  # the old site tree goes after the command returns
         )
     except BuildUsageError:
         raise

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sitegen.commands.library import library_location, open_library
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import load_embedder_for
+from sitegen.errors import UsageError
 from sitegen.indexer import open_store
 from sitegen.library import Library
 from sitegen.library.model import DEFINITION_FILES, FileInfo, compute_etag
@@ -45,6 +46,19 @@ class LibraryMatch:
     changed: int = 0  # entries (or folders of entries) changed since the index was written
 
 
+def unusable_location(library: Library, given: str) -> str | None:
+    """Why a library location cannot be used at all (missing, a file, unreachable), or None."""
+    try:
+        if library.fs.isfile(library.root):
+            return f"{given}: is a file, not a library folder"
+        if not library.fs.exists(library.root):
+            return f"{given}: no such library (not found)"
+    except Exception as exc:  # transport errors of remote filesystems
+        lines = str(exc).strip().splitlines()
+        return f"{given}: cannot reach the library ({lines[0] if lines else type(exc).__name__})"
+    return None
+
+
 def match_library(
     url: str | None,
     query: str,
@@ -60,6 +74,11 @@ def match_library(
     location = library_location(url)
     library = open_library(location, index_only=True)
     with open_store(library, writable=False) as store:
+        if not store.exists:
+            # No index where one was looked for: say why when the location is the problem.
+            unusable = unusable_location(library, location)
+            if unusable is not None:
+                raise UsageError(unusable)
         store.require_index()
         embedder = load_embedder_for(
             store.fingerprint or "", sources=(location,), model_path=model, progress=progress
@@ -80,16 +99,16 @@ def changed_since_index(
     """How many entries changed since the index was written, 0 off this machine.
 
     `places` are the index's (kind, name, folder, definition_path, etag). File times pick
-    the suspects: a definition file newer than the index, one gone, a folder of entries
-    newer than the index. Only suspects are read: an entry counts when its files hash to
-    another etag, a folder when it holds an entry the index lacks. A touched but unchanged
-    file costs one hash and warns of nothing.
+    the suspects (against the current generation's files): a definition file newer than the
+    index, one gone, a folder of entries newer than the index. Only suspects are read: an
+    entry counts when its files hash to another etag, a folder when it holds an entry the
+    index lacks. A touched but unchanged file costs one hash and warns of nothing.
     """
     if not library.is_local:
         return 0
     index = library.path(INDEX_DIR)
     try:
-        written = max(e.stat().st_mtime for e in os.scandir(index) if e.name.endswith(".parquet"))
+        written = max(os.stat(path).st_mtime for path in store.index_files())
     except (OSError, ValueError):
         return 0
     changed = 0

@@ -32,10 +32,19 @@ Say = Callable[[str], None]
 def served_embedder(
     library: Library, site_dir: str, model: str | None, progress: Progress | None = None
 ) -> Embedder:
-    """The index's own model (which the served site may carry), else the default one."""
+    """The model of the index the server will answer from (the served site's own index, else
+    the library's), which the served site may carry; else the default one."""
+    from sitegen.metastore import MetaStore
+    from sitegen.server import IndexLocation
+
+    location = IndexLocation.for_site(site_dir)
     try:
-        with open_store(library, writable=False) as store:
-            fingerprint = store.fingerprint
+        if location is not None:
+            with MetaStore.open(location.fs, location.path, location=location.display) as store:
+                fingerprint = store.fingerprint
+        else:
+            with open_store(library, writable=False) as store:
+                fingerprint = store.fingerprint
     except MetaStoreError:
         fingerprint = None
     if not fingerprint:

@@ -40,7 +40,8 @@ SKIPPED_NAMES = frozenset(
         ".ruff_cache",
     }
 )
-_TXN_RE = re.compile(r"\.sitegen-txn-")  # the site publisher's transaction folders
+# The site publisher's staging and old trees, temp links, journals (never library content).
+_TXN_RE = re.compile(r"\.sitegen-(txn|gen|old|site|link)-")
 
 
 @dataclass

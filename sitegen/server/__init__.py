@@ -7,7 +7,7 @@ Where things are:
 | `app` | :func:`create_app`: routes, MCP, static site, middleware, lifespan |
 | `api` | typed routes, handlers (:class:`Api`), the generated OpenAPI document, errors |
 | `models` | response types; the entry JSON and schema from `sitegen.entry` |
-| `live` | :class:`LiveIndex`: the index snapshot being served, swapped whole on a new build |
+| `live` | :class:`LiveIndex`: the index generation served, swapped whole when its pointer moves |
 | `cache` | caches bounded in bytes (responses, query vectors) |
 | `batcher` | query embeddings in micro-batches |
 | `middleware` | security and API headers, CORS on `/api/*`, live reload |
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sitegen.server.api import MAX_QUERY_CHARS, Api, openapi_spec
 from sitegen.server.app import create_app
-from sitegen.server.live import LiveIndex, Snapshot
+from sitegen.server.live import IndexLocation, LiveIndex, Snapshot
 from sitegen.server.models import entry_schema, record_json
 from sitegen.server.run import (
     PortInUseError,
@@ -34,6 +34,7 @@ from sitegen.server.run import (
 __all__ = [
     "MAX_QUERY_CHARS",
     "Api",
+    "IndexLocation",
     "LiveIndex",
     "PortInUseError",
     "ServeError",

@@ -191,6 +191,11 @@ class Api:
         except MetaStoreError as exc:
             unavailable = Health(status="unavailable", error=str(exc))
             return Response(unavailable.model_dump_json(exclude_none=True), 503, media_type=JSON)
+        problem = self.index.last_error
+        if problem is not None:
+            # The index on disk cannot be used; the last good generation still answers.
+            body = body.model_copy(update={"status": "unhealthy", "error": problem})
+            return Response(body.model_dump_json(exclude_none=True), 503, media_type=JSON)
         return Response(body.model_dump_json(exclude_none=True), media_type=JSON)
 
 
@@ -267,7 +272,13 @@ def entry_endpoint(request: Request, type: KindPath, name: NamePath) -> Response
     operation_id="health",
     summary="The index being served: model fingerprint, build and entry counts",
     response_model=Health,
-    responses={503: {"model": Health, "description": "No usable index"}},
+    responses={
+        503: {
+            "model": Health,
+            "description": "No usable index, or the one on disk cannot be used (the last "
+            "good build still answers)",
+        }
+    },
 )
 def health_endpoint(request: Request) -> Response:
     return _api(request).health()

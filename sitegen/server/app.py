@@ -26,7 +26,7 @@ from sitegen.server.api import (
     router,
     validation_error,
 )
-from sitegen.server.live import LiveIndex
+from sitegen.server.live import IndexLocation, LiveIndex
 from sitegen.server.middleware import (
     API_ANNOUNCEMENT,
     SECURITY_HEADERS,
@@ -51,7 +51,10 @@ def create_app(
     `mcp_app` (from :func:`sitegen.mcp.http_app`) adds its `/mcp` route and runs its lifespan;
     `live_reload` (the build counter of `serve --watch`) makes open pages reload after a build.
     """
-    index = LiveIndex(library, embedder, poll_seconds=poll_seconds)
+    # A served site carries the index generation its pages were built from: answering from
+    # it, the API switches with the pages (one exchange), not before them.
+    location = IndexLocation.for_site(site_dir) if site_dir is not None else None
+    index = LiveIndex(library, embedder, poll_seconds=poll_seconds, location=location)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
-"""The live index: one loaded snapshot of the Parquet index, swapped whole when a build
-replaces it.
+"""The live index: one loaded generation of the Parquet index, swapped whole when a build
+switches the index pointer (:mod:`sitegen.generations`).
 
 Each request pins the snapshot it started with, so no response mixes old and new entries, and a
 snapshot is closed only when its last request is done. How the index is found and loaded is
@@ -13,15 +13,40 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from sitegen import generations
+from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder
-from sitegen.indexer import open_store
 from sitegen.library import Library
 from sitegen.metastore import KINDS, MetaStore, MetaStoreError
 from sitegen.search import check_compatible
 
 log = logging.getLogger("sitegen.server")
+
+
+@dataclass(frozen=True)
+class IndexLocation:
+    """Where an index folder is: its filesystem, path and how messages name it."""
+
+    fs: Any
+    path: str
+    display: str
+
+    @classmethod
+    def for_library(cls, library: Library) -> IndexLocation:
+        return cls(library.fs, library.path(INDEX_DIR), library.display(INDEX_DIR))
+
+    @classmethod
+    def for_site(cls, site_dir: str | Path) -> IndexLocation | None:
+        """The index a built site carries, if it carries one."""
+        import fsspec
+
+        folder = Path(site_dir) / INDEX_DIR
+        if not (folder / generations.POINTER).exists() and not folder.is_dir():
+            return None
+        return cls(fsspec.filesystem("file"), str(folder), str(folder))
 
 
 @dataclass
@@ -58,12 +83,25 @@ class Snapshot:
 
 
 class LiveIndex:
-    """The current index snapshot, reloaded atomically when the files change on disk."""
+    """The current index generation, reloaded when its pointer moves.
 
-    def __init__(self, library: Library, embedder: Embedder, *, poll_seconds: float = 0.5):
+    It reads `index/` of `location` (a library, or the served site, which carries the index
+    generation its pages were built from: pages and API then switch together). Each poll
+    compares the pointer's bytes; a new generation is loaded whole before it is swapped in.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        embedder: Embedder,
+        *,
+        poll_seconds: float = 0.5,
+        location: IndexLocation | None = None,
+    ):
         self.library = library
         self.embedder = embedder
         self.poll_seconds = poll_seconds
+        self.location = location or IndexLocation.for_library(library)
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._stop = threading.Event()
@@ -72,27 +110,20 @@ class LiveIndex:
         self.refresh()
 
     def _signature(self) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for kind in KINDS:
-            path = self.library.path("index", f"{kind}.parquet")
-            try:
-                info = self.library.fs.info(path)
-            except (FileNotFoundError, OSError):
-                parts.append(None)
-                continue
-            parts.append(tuple(info.get(k) for k in ("size", "mtime", "ino", "created")))
-        return tuple(parts)
+        return generations.signature(self.location.fs, self.location.path)
 
     def refresh(self) -> bool:
-        """Load the index if its files changed; keep serving the old one if loading fails."""
+        """Load the index if its pointer moved; keep serving the old one if loading fails."""
         signature = self._signature()
         current = self._current
         if current is not None and current.signature == signature:
             return False
         try:
-            store = open_store(self.library, writable=False)
+            store = MetaStore.open(
+                self.location.fs, self.location.path, location=self.location.display
+            )
         except MetaStoreError as exc:
-            # A build may be swapping the files right now; the next poll will see them whole.
+            # An unusable index: /healthz says so; the last good generation keeps serving.
             self.last_error = str(exc)
             return False
         try:
@@ -118,7 +149,7 @@ class LiveIndex:
             snapshot = self._current
             if snapshot is None:
                 raise MetaStoreError(
-                    self.last_error or f"no index at {self.library.display('index')}; "
+                    self.last_error or f"no index at {self.location.display}; "
                     "run `sitegen index`"
                 )
             with snapshot.lock:

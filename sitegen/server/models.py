@@ -91,7 +91,10 @@ class EntryList(_Strict):
 class Health(_Strict):
     """Whether the server has a usable index, and which."""
 
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unhealthy", "unavailable"] = Field(
+        description="ok; unhealthy: the index on disk cannot be used, the last good build "
+        "still answers (503); unavailable: no usable index at all (503)."
+    )
     fingerprint: str | None = Field(default=None, description="The embedding model's fingerprint.")
     build: str | None = Field(default=None, description="The index build being served.")
     written: str | None = Field(default=None, description="When that build was written (UTC).")

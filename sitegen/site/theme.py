@@ -200,8 +200,7 @@ class Theme:
             "highlight_css": u.asset("highlight.css"),
             "js": u.asset("sitegen.js"),
             "search_js": u.asset("search.js"),
-            "index_roles": u.index_file("roles.parquet"),
-            "index_skills": u.index_file("skills.parquet"),
+            "index_pointer": u.index_file("current.json"),
         }
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Theme per build; few folders

@@ -78,8 +78,29 @@ def site_input(library_root: Path) -> SiteInput:
         collisions=collisions,
         updated=updated,
         derived_tags=derived,
-        index_files={name: (GOLDEN / name).read_bytes() for name in INDEX_FILES},
+        index_files=golden_index_files(),
     )
+
+
+def golden_index_files() -> dict[str, bytes]:
+    """The committed index as a build hands it to the site: one generation and its pointer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sitegen.generations import POINTER, exported_pointer
+
+    blobs = {name.removesuffix(".parquet"): (GOLDEN / name).read_bytes() for name in INDEX_FILES}
+    kv = {
+        kind: {
+            k.decode(): v.decode()
+            for k, v in (pq.read_metadata(pa.BufferReader(blob)).metadata or {}).items()
+        }
+        for kind, blob in blobs.items()
+    }
+    pointer = exported_pointer(blobs, kv)
+    files = {POINTER: pointer.to_bytes()}
+    files.update({pointer.files[kind]: blob for kind, blob in blobs.items()})
+    return files
 
 
 def _fixed_date(name: str) -> str:
@@ -142,8 +163,9 @@ def main() -> None:
             ],
         }
         GOLDEN.mkdir(exist_ok=True)
+        generation = json.loads((root / "index" / "current.json").read_text())["generation"]
         for name in INDEX_FILES:
-            shutil.copyfile(root / "index" / name, GOLDEN / name)
+            shutil.copyfile(root / "index" / generation / name, GOLDEN / name)
     (GOLDEN / "records.json").write_text(_dumps(data), encoding="utf-8")
     print(f"wrote {GOLDEN}/records.json and {', '.join(INDEX_FILES)}")
 

@@ -20,7 +20,12 @@ def test_json_twins_parse_and_every_page_has_one(site: BuiltSite) -> None:
     catalog = read_json(site.out / "catalog.json")
     assert {(e["type"], e["name"]) for e in catalog["entries"]} == set(entries_of(site.library))
     assert all("embedding" not in e for e in catalog["entries"])
-    assert catalog["index"] == {"roles": "index/roles.parquet", "skills": "index/skills.parquet"}
+    generation = read_json(site.out / "index" / "current.json")["generation"]
+    assert catalog["index"] == {
+        "current": "index/current.json",
+        "roles": f"index/{generation}/roles.parquet",
+        "skills": f"index/{generation}/skills.parquet",
+    }
 
 
 def test_an_entry_twin_and_its_catalog_row_say_the_same(site: BuiltSite) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from sitegen import __version__
@@ -20,8 +21,9 @@ def catalog(model: SiteModel) -> dict[str, Any]:
             "roles": sum(e.kind == "roles" for e in model.entries),
             "skills": sum(e.kind == "skills" for e in model.entries),
         },
+        # The index generation this site carries: its pointer and Parquet files.
         "index": {
-            name.removesuffix(".parquet"): relative(path, u.index_file(name))
+            posixpath.basename(name).split(".")[0]: relative(path, u.index_file(name))
             for name in sorted(model.data.index_files)
         },
         "entries": [detail(model, source).catalog_json(path) for source in model.sources.values()],
