@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.embedder import open_prepared
-from sitegen.model_cache import DIM, MANIFEST_FILE, EmbedderError, file_entries
+from sitegen.entry import DIM
+from sitegen.model_cache import MANIFEST_FILE, EmbedderError, file_entries
 from sitegen.model_prepare.work import CALIBRATION_TEXTS, Work, quiet_preparation
 
 # A prepared model must agree with the fp32 torch model at least this well on the calibration

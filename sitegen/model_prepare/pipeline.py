@@ -15,9 +15,7 @@ from sitegen.model_cache import (
     MODEL_FILE,
     TOKENIZER_FILE,
     EmbedderError,
-    ModelSource,
     building,
-    inspect_source,
     prepared_dir,
     resolve_cache_dir,
 )
@@ -31,6 +29,7 @@ from sitegen.model_prepare.torch_steps import (
     smooth,
 )
 from sitegen.model_prepare.work import Progress, Silent, Work
+from sitegen.model_weights import ModelSource, inspect_source
 
 
 def prepare_model(

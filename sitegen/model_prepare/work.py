@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sitegen.embedder import Embedder
-from sitegen.model_cache import ModelSource
+from sitegen.model_weights import ModelSource
 
 # Calibration sentences: used to find activation outlier channels and to check the export.
 CALIBRATION_TEXTS = (
