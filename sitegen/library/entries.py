@@ -18,10 +18,11 @@ from sitegen.entry import SINGULAR
 from sitegen.library import frontmatter
 from sitegen.library.agents import check_agent, is_agent_candidate
 from sitegen.library.discover import Candidate
+from sitegen.library.fields import Fields
 from sitegen.library.files import Collector, FileReader, RawFile
 from sitegen.library.frontmatter import Document
 from sitegen.library.model import KIND_OF_FORMAT, Entry, FileInfo, Level, Problem, compute_etag
-from sitegen.library.rules import Fields, check_role, check_skill
+from sitegen.library.rules import check_role, check_skill
 
 
 @dataclass
