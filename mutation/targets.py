@@ -30,6 +30,7 @@ TARGETS: tuple[Target, ...] = (
             "sitegen/library/entries.py",
             "sitegen/library/files.py",
             "sitegen/library/discover.py",
+            "sitegen/library/selection.py",
             "sitegen/library/model.py",
         ),
         ("tests/test_library.py", "tests/test_layouts.py"),
