@@ -28,7 +28,7 @@ import numpy as np
 
 from sitegen.embedder import Embedder, load_embedder
 from sitegen.evaluate import EvalReport, evaluate, load_queries
-from sitegen.model_cache import package_model_dir
+from sitegen.model_weights import package_model_dir
 from sitegen.search import DEFAULT_RANKING, Ranking
 from sitegen.tuning import Recipe, Triplet, average_weights, fine_tune
 

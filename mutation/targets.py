@@ -25,7 +25,14 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "library",
-        ("sitegen/library/store.py", "sitegen/library/discover.py", "sitegen/library/model.py"),
+        (
+            "sitegen/library/store.py",
+            "sitegen/library/entries.py",
+            "sitegen/library/files.py",
+            "sitegen/library/discover.py",
+            "sitegen/library/selection.py",
+            "sitegen/library/model.py",
+        ),
         ("tests/test_library.py", "tests/test_layouts.py"),
     ),
     Target("indexer", ("sitegen/indexer.py",), ("tests/test_indexer.py",)),

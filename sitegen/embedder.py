@@ -27,12 +27,12 @@ from sitegen.model_cache import (
     Fingerprint,
     corrupt,
     find_prepared,
-    inspect_source,
     prepared_dir,
     read_json,
     read_manifest,
     resolve_cache_dir,
 )
+from sitegen.model_weights import inspect_source
 
 if TYPE_CHECKING:
     from sitegen.model_prepare import Progress

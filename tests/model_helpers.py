@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from sitegen.model_cache import DIM, resolve_model_dir, weights_file
+from sitegen.entry import DIM
+from sitegen.model_weights import resolve_model_dir, weights_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

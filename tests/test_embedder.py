@@ -22,14 +22,9 @@ import pytest
 import yaml
 
 from sitegen.embedder import DIM, Embedder, EmbedderError, Fingerprint, load_embedder
-from sitegen.model_cache import (
-    PACKAGE_WEIGHTS_SHA256,
-    QUANTIZATION,
-    TAXONOMY_DATA,
-    data_file,
-    package_model_dir,
-)
+from sitegen.model_cache import QUANTIZATION, TAXONOMY_DATA, data_file
 from sitegen.model_prepare import prepare_model
+from sitegen.model_weights import PACKAGE_WEIGHTS_SHA256, package_model_dir
 from sitegen.tuning import recipe_key
 from tests.model_helpers import DESCRIPTIONS, reference_embed, subprocess_env
 

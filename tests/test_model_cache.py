@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from sitegen.embedder import EmbedderError, load_embedder
-from sitegen.model_cache import (
-    MANIFEST_FILE,
+from sitegen.model_cache import MANIFEST_FILE, building
+from sitegen.model_weights import (
     PACKAGE_WEIGHTS_SHA256,
-    building,
     package_model_dir,
     verify_package_weights,
 )

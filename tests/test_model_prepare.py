@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.embedder import Embedder, load_embedder
-from sitegen.model_cache import package_model_dir
+from sitegen.model_weights import package_model_dir
 from sitegen.progress import StepPrinter
 from tests.model_helpers import DESCRIPTIONS, reference_embed, subprocess_env
 

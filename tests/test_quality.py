@@ -257,7 +257,7 @@ def test_fine_tune_is_bit_identical_and_freezes_the_token_table(tmp_path: Path) 
 
     from safetensors.numpy import load_file
 
-    from sitegen.model_cache import package_model_dir
+    from sitegen.model_weights import package_model_dir
     from sitegen.tuning import DEFAULT_RECIPE, fine_tune, persona_rows
 
     recipe = dataclasses.replace(DEFAULT_RECIPE, epochs=1, freeze_embeddings=True, average=1.0)

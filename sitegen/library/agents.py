@@ -18,10 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sitegen.library.frontmatter import Document, Report
-from sitegen.library.rules import (
-    MAX_NAME,
-    SLUG_RE,
+from sitegen.library.fields import (
     Fields,
     Lines,
     check_description,
@@ -32,6 +29,8 @@ from sitegen.library.rules import (
     report_yaml_shape,
     type_name,
 )
+from sitegen.library.frontmatter import Document, Report
+from sitegen.library.rules import MAX_NAME, SLUG_RE
 
 CLAUDE = "Claude Code subagents"
 MODEL_ALIASES = frozenset({"sonnet", "opus", "haiku", "inherit"})

@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsspec.utils import glob_translate
-
 from sitegen.config import INDEX_DIR, Config
 from sitegen.library.model import Format, Scan
+from sitegen.library.selection import Globs, select
 
 SKILL_FILES = ("SKILL.md", "skill.md")  # the spec's reference validator accepts both
 ROLE_FILES = ("ROLE.md",)
@@ -194,30 +193,6 @@ def skip_set(config: Config, extra: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(skip)
 
 
-class Globs:
-    """Compiled include/exclude patterns, matched against an entry's folder, its definition
-    file, or any folder above it (so `template` leaves out everything under template/)."""
-
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.everything = "**" in patterns
-        self.regexes = [re.compile(glob_translate(p)) for p in patterns]
-
-    def match_path(self, path: str) -> bool:
-        return any(r.match(path) for r in self.regexes)
-
-    def matches(self, folder: str, definition: str) -> bool:
-        if self.everything:
-            return True
-        if self.match_path(definition):
-            return True
-        probe = folder
-        while probe:
-            if self.match_path(probe):
-                return True
-            probe = posixpath.dirname(probe)
-        return False
-
-
 def discover(tree: Tree, config: Config, root_name: str, display_root: str) -> Discovery:
     """Turn a listing into entry candidates, agent-file candidates and layout findings."""
     entries: dict[str, tuple[Format, str]] = {}
@@ -289,7 +264,7 @@ def discover(tree: Tree, config: Config, root_name: str, display_root: str) -> D
         if rel.endswith(".md") and agent_globs.match_path(rel)
     ]
     findings.extend(_canonical_gaps(tree, candidates, near_folders, agents))
-    kept, excluded = _select(list(candidates.values()), agents, config)
+    kept, excluded = select(list(candidates.values()), agents, config)
     scan = Scan(
         root=display_root,
         folders=len(tree.folders),
@@ -389,26 +364,3 @@ def _canonical_gaps(
             )
         )
     return findings
-
-
-def _select(
-    candidates: list[Candidate], agents: list[Candidate], config: Config
-) -> tuple[list[Candidate], int]:
-    """Apply sitegen.toml's include/exclude globs, per kind."""
-    rules = {
-        "skill": (Globs(config.skills.include), Globs(config.skills.exclude)),
-        "role": (Globs(config.roles.include), Globs(config.roles.exclude)),
-    }
-    rules["agent"] = rules["role"]
-    kept: list[Candidate] = []
-    excluded = 0
-    for candidate in [*candidates, *agents]:
-        include, exclude = rules[candidate.format]
-        folder, definition = candidate.folder, candidate.definition
-        if include.matches(folder, definition) and not (
-            exclude.regexes and exclude.matches(folder, definition)
-        ):
-            kept.append(candidate)
-        else:
-            excluded += 1
-    return kept, excluded
