@@ -11,7 +11,9 @@ def test_entry_page_content(site: BuiltSite) -> None:
     page = site.out / "skills" / "terraform-plan-reviewer" / "index.html"
     html = page.read_text()
     assert "<h1>terraform-plan-reviewer</h1>" in html
-    assert "Reviews <code>" not in html  # the description is text, not Markdown
+    # the description's inline Markdown is rendered (the meta tag keeps plain text)
+    assert '<p class="sg-lead">Reviews <code>terraform plan</code> output' in html
+    assert '<meta name="description" content="Reviews terraform plan output' in html
     assert "destructive changes" in html
     # metadata table
     for label, value in (
