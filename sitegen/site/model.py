@@ -62,13 +62,14 @@ class SiteModel:
             facts = EntryFacts.from_dict(cached.get(f"{entry.kind}/{entry.name}") or {})
             self.sources[key] = EntrySource(entry, data.read_files, facts, theme.markdown)
         self._descriptions: dict[Key, InlineText] = {}
+        self.description_links: dict[Key, list[tuple[str, str | None]]] = {}
         theme.describe = self.description
         for entry in self.entries:
             key = (entry.kind, entry.name)
             summary = self.summaries[key] = self._summary(entry)
             # A description's links to other entries' files: pages that show it depend on them.
-            linked = self._description_links(entry)
-            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated, *linked)
+            linked = self.description_links[key] = self._description_links(entry)
+            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated)
 
     def _summary(self, entry: Entry) -> EntrySummary:
         # The index's date moves only when the entry's content changes; else the entry's own
@@ -194,6 +195,9 @@ class SiteModel:
             for s in self.data.similar.get(me, ())
             if (s.kind, s.name) in self.known and (s.kind, s.name) != me
         ]
+
+    def similar_keys(self, entry: Entry) -> list[Key]:
+        return [(s.kind, s.name) for s in self.similar_of(entry)]
 
     def tagged(self) -> dict[str, list[Key]]:
         """Each tag's entries, tags in order of first appearance, entries sorted."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -69,31 +68,37 @@ def test_hostile_descriptions_render_inert(hostile: BuiltSite) -> None:
 
 def test_descriptions_link_into_the_library_from_every_page(tmp_path: Path, embedder: Any) -> None:
     library = tmp_path / "library"
-    guide = library / "skills" / "linked" / "references" / "guide.md"
+    linked = library / "skills" / "linked"
+    linked.mkdir(parents=True)
+    (linked / "SKILL.md").write_text(
+        "---\nname: linked\ndescription: Follows [the guide](../other/references/guide.md) "
+        "and [plain](plain/) *closely*. Use when testing links in descriptions.\n---\n\n# L\n"
+    )
+    guide = library / "skills" / "other" / "references" / "guide.md"  # another entry's file
     guide.parent.mkdir(parents=True)
     guide.write_text("# Guide\n")
-    (library / "skills" / "linked" / "SKILL.md").write_text(
-        "---\nname: linked\ndescription: Follows [the guide](references/guide.md) and "
-        "[plain](plain/) *closely*. Use when testing links in descriptions.\n---\n\n# Linked\n"
-    )
-    other = library / "skills" / "other"
-    other.mkdir()
-    (other / "SKILL.md").write_text(
+    (guide.parent.parent / "SKILL.md").write_text(
         "---\nname: other\ndescription: Another skill. Use when testing.\n---\n\n# Other\n"
     )
     out = tmp_path / "site"
     build(library, out, embedder)
     entry = (out / "skills" / "linked" / "index.html").read_text()
-    assert '<a href="files/references/guide.md.html">the guide</a>' in entry
+    assert '<a href="../other/files/references/guide.md.html">the guide</a>' in entry
     listed = (out / "skills" / "index.html").read_text()
-    assert '<a href="linked/files/references/guide.md.html">the guide</a>' in listed
+    assert '<a href="other/files/references/guide.md.html">the guide</a>' in listed
     home = (out / "index.html").read_text()
-    assert '<a href="skills/linked/files/references/guide.md.html">the guide</a>' in home
+    assert '<a href="skills/other/files/references/guide.md.html">the guide</a>' in home
     assert "plain" in home and 'href="skills/linked/plain' not in home  # nowhere: words only
-    # the link's target goes: every page showing the description is rendered again
-    shutil.rmtree(guide.parent)
+    # The target goes (the linking entry is unchanged): every page that shows the
+    # description is rendered again, and the link becomes words.
+    guide.unlink()
     build(library, out, embedder)
-    for page in ("index.html", "skills/index.html", "skills/linked/index.html"):
+    for page in (
+        "index.html",
+        "skills/index.html",
+        "entries/index.html",
+        "skills/linked/index.html",
+    ):
         html = (out / page).read_text()
         assert "the guide" in html and "guide.md.html" not in html, page
 

@@ -188,6 +188,7 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
         ],
         links.resolved(outbound, model.link_targets),
         install_name,
+        [model.description_links.get(k) for k in ((kind, name), *model.similar_keys(entry))],
     )
 
     def context(view: EntryDetail) -> dict[str, Any]:
