@@ -23,7 +23,10 @@ VIEWS = {
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 SKILL = "skills/terraform-plan-reviewer/index.html"
 AGENT_FILE = "roles/flaky-test-hunter/index.html"  # an agent file (agents/flaky-test-hunter.md)
-SCRIPT = "skills/terraform-plan-reviewer/files/scripts/check_plan.py.html"
+# A small script is a section of its entry page, shown by the same viewer as a file page.
+SCRIPT = "skills/terraform-plan-reviewer/index.html#file-scripts/check_plan.py"
+SCRIPT_SECTION = '[id="file-scripts/check_plan.py"]'
+SCRIPT_CODE = '[id="sg-code-scripts/check_plan.py"]'
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -178,9 +181,10 @@ def test_install_box_without_javascript_shows_the_default(chromium: Any, site: B
         assert page.locator(".sg-install button:visible").count() == 0  # no dead buttons
         # build-time Markdown needs no script either
         assert page.locator(".sg-lead code").inner_text() == "terraform plan"
-        assert page.locator("pre.sg-numbered").count() == 0
-        page.goto(base + SCRIPT)
-        assert page.locator(".sg-line").first.is_visible()
+        assert page.locator("article.sg-prose pre.sg-numbered").count() == 0  # the body's code
+        assert page.locator(f"{SCRIPT_CODE} .sg-line").first.is_visible()  # files: numbered
+        assert page.locator(f"{SCRIPT_SECTION} button:visible").count() == 0
+        assert page.locator(f"{SCRIPT_SECTION} a.sg-file-raw").is_visible()  # no script needed
         assert w.clean(), w.report()
 
 
@@ -240,27 +244,29 @@ def test_file_viewer(chromium: Any, site: BuiltSite, view: dict[str, Any]) -> No
     with serve(site.out) as base, watched(chromium, **view) as w:
         page = w.page
         page.goto(base + SCRIPT)
-        lines = page.locator("#sg-file-code .sg-line")
+        section = page.locator(SCRIPT_SECTION)
+        lines = page.locator(f"{SCRIPT_CODE} .sg-line")
         assert lines.count() == len(text.splitlines())
         number = "e => getComputedStyle(e, '::before').content"
         assert lines.first.evaluate(number) == "counter(sg-line)"
         assert lines.first.evaluate("e => getComputedStyle(e, '::before').userSelect") == "none"
         # the copy button copies the file, without line numbers
-        page.get_by_role("button", name="Copy the contents of check_plan.py").click()
-        page.get_by_text("Copied to the clipboard.").wait_for()
+        section.get_by_role("button", name="Copy the contents of scripts/check_plan.py").click()
+        section.get_by_text("Copied to the clipboard.").wait_for()
         assert clipboard(page) == text
         # so does selecting the code and copying it by hand
         page.evaluate(
-            "getSelection().selectAllChildren(document.querySelector('#sg-file-code code'))"
+            "sel => getSelection().selectAllChildren(document.querySelector(sel + ' code'))",
+            SCRIPT_CODE,
         )
         page.keyboard.press("Control+C")
         assert clipboard(page).rstrip("\n") == text.rstrip("\n")
         # no page-wide scrolling: long lines scroll inside the column, or wrap
         assert page.evaluate(OVERFLOW) <= 0
-        block = page.locator("#sg-file-code pre")
+        block = page.locator(f"{SCRIPT_CODE} pre")
         main_right = "document.querySelector('main').getBoundingClientRect().right"
         assert block.evaluate(f"e => e.getBoundingClientRect().right <= {main_right} + 1")
-        toggle = page.get_by_role("button", name="Wrap lines")
+        toggle = section.get_by_role("button", name="Wrap lines")
         assert toggle.get_attribute("aria-pressed") == "false"
         if view["viewport"]["width"] < 500:
             assert block.evaluate("e => e.scrollWidth > e.clientWidth")  # scrolls in its box
@@ -269,11 +275,11 @@ def test_file_viewer(chromium: Any, site: BuiltSite, view: dict[str, Any]) -> No
         assert block.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # wrapped
         assert page.evaluate(OVERFLOW) <= 0
         # the raw link serves the file as it is
-        raw = page.get_by_role("link", name="Raw", exact=True).get_attribute("href")
-        assert raw == "../../raw/scripts/check_plan.py"
+        raw = section.get_by_role("link", name="Raw", exact=True).get_attribute("href")
+        assert raw == "raw/scripts/check_plan.py"
         body = page.evaluate("href => fetch(href).then(r => r.text())", raw)
         assert body == text
-        page.get_by_role("link", name="Raw", exact=True).click()
+        section.get_by_role("link", name="Raw", exact=True).click()
         page.wait_for_url("**/raw/scripts/check_plan.py")
         assert w.clean(), w.report()
 
@@ -281,19 +287,30 @@ def test_file_viewer(chromium: Any, site: BuiltSite, view: dict[str, Any]) -> No
 def test_plain_text_files_wrap_with_numbers(
     chromium: Any, content: BuiltSite, two_views: dict[str, Any]
 ) -> None:
+    huge_text = (content.library / "skills" / "alpha" / "data" / "huge.md").read_text()
     with serve(content.out) as base, watched(chromium, **two_views) as w:
         page = w.page
-        page.goto(base + "skills/alpha/files/data/notes.txt.html")
-        assert page.locator("#sg-file-code .sg-line").count() == 2
-        assert page.get_by_role("button", name="Wrap lines").get_attribute("aria-pressed") == (
+        page.goto(base + "skills/alpha/index.html#file-data/notes.txt")  # a section
+        section = page.locator('[id="file-data/notes.txt"]')
+        assert section.locator('[id="sg-code-data/notes.txt"] .sg-line').count() == 2
+        assert section.get_by_role("button", name="Wrap lines").get_attribute("aria-pressed") == (
             "true"
         )
         assert page.evaluate(OVERFLOW) <= 0
-        page.goto(base + "skills/alpha/files/data/huge.md.html")  # 8,000 lines, plain
+        page.goto(base + "skills/alpha/files/data/huge.md.html")  # 8,000 lines, plain: a page
         assert page.locator("#sg-file-code .sg-line").count() == 8002
         last = page.locator("#sg-file-code .sg-line").last
         assert last.evaluate("e => getComputedStyle(e, '::before').content") == "counter(sg-line)"
         assert page.evaluate(OVERFLOW) <= 0
+        # a file page has the same tools: copy (without numbers), wrap, raw
+        toggle = page.get_by_role("button", name="Wrap lines")
+        assert toggle.get_attribute("aria-pressed") == "true"
+        page.get_by_role("button", name="Copy the contents of data/huge.md").click()
+        page.get_by_text("Copied to the clipboard.").wait_for()
+        assert clipboard(page) == huge_text
+        raw = page.get_by_role("link", name="Raw", exact=True).get_attribute("href")
+        assert raw == "../../raw/data/huge.md"
+        assert page.evaluate("href => fetch(href).then(r => r.text())", raw) == huge_text
         assert w.clean(), w.report()
 
 
