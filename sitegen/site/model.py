@@ -67,9 +67,10 @@ class SiteModel:
         for entry in self.entries:
             key = (entry.kind, entry.name)
             summary = self.summaries[key] = self._summary(entry)
-            # A description's links to other entries' files: pages that show it depend on them.
+            # A description's links to other entries' files: every page that shows it (lists,
+            # tags, home, similar lists, the maintainers' page) depends on where they lead.
             linked = self.description_links[key] = self._description_links(entry)
-            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated)
+            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated, linked)
 
     def _summary(self, entry: Entry) -> EntrySummary:
         # The index's date moves only when the entry's content changes; else the entry's own

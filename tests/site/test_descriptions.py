@@ -72,11 +72,15 @@ def test_descriptions_link_into_the_library_from_every_page(tmp_path: Path, embe
     linked.mkdir(parents=True)
     (linked / "SKILL.md").write_text(
         "---\nname: linked\ndescription: Follows [the guide](../other/references/guide.md) "
-        "and [plain](plain/) *closely*. Use when testing links in descriptions.\n---\n\n# L\n"
-    )
+        "with [the script](../other/scripts/run.py) and [plain](plain/) *closely*. Use when "
+        "testing links in descriptions.\ntags: [linky]\n---\n\n# L\n"
+    )  # tagged alone: its tag's page shows it, not the entry its links lead to
     guide = library / "skills" / "other" / "references" / "guide.md"  # another entry's file
     guide.parent.mkdir(parents=True)
     guide.write_text("# Guide\n")
+    script = guide.parent.parent / "scripts" / "run.py"  # small: a section of its entry page
+    script.parent.mkdir()
+    script.write_text("print('run')\n")
     (guide.parent.parent / "SKILL.md").write_text(
         "---\nname: other\ndescription: Another skill. Use when testing.\n---\n\n# Other\n"
     )
@@ -84,6 +88,9 @@ def test_descriptions_link_into_the_library_from_every_page(tmp_path: Path, embe
     build(library, out, embedder)
     entry = (out / "skills" / "linked" / "index.html").read_text()
     assert '<a href="../other/files/references/guide.md.html">the guide</a>' in entry
+    assert '<a href="../other/index.html#file-scripts/run.py">the script</a>' in entry
+    tagged = (out / "tags" / "linky" / "index.html").read_text()
+    assert '<a href="../../skills/other/index.html#file-scripts/run.py">the script</a>' in tagged
     listed = (out / "skills" / "index.html").read_text()
     assert '<a href="other/files/references/guide.md.html">the guide</a>' in listed
     home = (out / "index.html").read_text()
@@ -92,15 +99,18 @@ def test_descriptions_link_into_the_library_from_every_page(tmp_path: Path, embe
     # The target goes (the linking entry is unchanged): every page that shows the
     # description is rendered again, and the link becomes words.
     guide.unlink()
+    script.unlink()
     build(library, out, embedder)
     for page in (
         "index.html",
         "skills/index.html",
         "entries/index.html",
+        "tags/linky/index.html",
         "skills/linked/index.html",
     ):
         html = (out / page).read_text()
         assert "the guide" in html and "guide.md.html" not in html, page
+        assert "the script" in html and "#file-scripts/run.py" not in html, page
 
 
 def test_the_maintainers_page_shows_both_descriptions(tmp_path: Path, embedder: Any) -> None:
