@@ -110,6 +110,17 @@ def _numbered(block: str) -> markupsafe.Markup:
     return markupsafe.Markup(numbered_lines(str(block)))
 
 
+def install_targets() -> dict[str, Any]:
+    """The entry page's install selector: sitegen.targets, the table `sitegen install` uses.
+    Part of the theme's fingerprint, so a change to the table renders every entry page."""
+    return {
+        "tools": targets.as_json(),
+        "default_agent": targets.DEFAULT_AGENT,
+        "default_scope": targets.DEFAULT_SCOPE,
+        "scopes": list(targets.SCOPES),
+    }
+
+
 # (kind, name) -> the entry's description, parsed; None for an entry not in the build.
 Describe = Callable[[str, str], "InlineText | None"]
 
@@ -155,12 +166,7 @@ class Theme:
             auto_reload=False,
         )
         env.globals["url"] = _url
-        env.globals["install_targets"] = {  # the entry page's install selector
-            "tools": targets.as_json(),
-            "default_agent": targets.DEFAULT_AGENT,
-            "default_scope": targets.DEFAULT_SCOPE,
-            "scopes": targets.SCOPES,
-        }
+        env.globals["install_targets"] = install_targets()
         env.filters["filesize"] = filesize
         env.filters["description"] = self._description
         env.filters["description_text"] = self._description_text
@@ -215,6 +221,8 @@ class Theme:
             pygments.__version__,
             jinja2.__version__,
             json.dumps(self.options.__dict__, default=str, sort_keys=True),
+            # the install selector's table: every entry page shows it
+            json.dumps(install_targets(), sort_keys=True),
         ):
             digest.update(str(part).encode())
             digest.update(b"\0")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
+from typing import Any
 
-from tests.site.helpers import BuiltSite, read_json
+import pytest
+
+from sitegen import targets
+from tests.site.helpers import BuiltSite, build, content_library, read_json
 
 
 def test_entry_page_content(site: BuiltSite) -> None:
@@ -86,3 +91,22 @@ def test_agent_files_are_in_the_catalog_not_the_discovery_index(content: BuiltSi
     assert {s["name"] for s in discovery["skills"]} == {"alpha", "beta"}
     home = (content.out / "index.html").read_text()
     assert "roles written as agent files included" in home
+
+
+def test_the_install_table_keys_every_entry_page(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The install selector comes from sitegen.targets: when that table changes, a build
+    of the same library renders the entry pages again (no-op build or not)."""
+    library = content_library(tmp_path / "library")
+    out = tmp_path / "site"
+    build(library, out, embedder)
+    page = out / "skills" / "alpha" / "index.html"
+    assert 'id="sg-install-gemini-project"' in page.read_text()
+    monkeypatch.delitem(targets.AGENT_TOOLS, "gemini")  # as if sitegen.targets changed
+    assert build(library, out, embedder).published
+    html = page.read_text()
+    assert 'id="sg-install-codex-project"' in html and "sg-install-gemini" not in html
+    monkeypatch.undo()
+    build(library, out, embedder)
+    assert 'id="sg-install-gemini-project"' in page.read_text()
