@@ -10,7 +10,9 @@
   loads a third-party resource;
 - headings get GitHub-style ids (never in the ``sg-`` namespace the theme uses) and are
   demoted one level under the page's own ``<h1>``;
-- fenced code is highlighted by Pygments with CSS classes (no inline styles).
+- fenced code is highlighted by Pygments with CSS classes (no inline styles);
+- short texts (descriptions) render their inline Markdown only (:class:`InlineText`): code,
+  emphasis, strikethrough and http(s) or library links; everything else is text.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import functools
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -72,10 +74,12 @@ def _lexer_by_name(name: str) -> Lexer | None:
 
 @functools.lru_cache(maxsize=512)
 def _lexer_for(key: str) -> Lexer:
+    # A file keeps its own lines: no blank line stripped, no final newline added, so the
+    # viewer's line numbers are the file's and its copy button copies the file.
     try:
-        return get_lexer_for_filename(key)
+        return get_lexer_for_filename(key, stripnl=False, ensurenl=False)
     except ClassNotFound:
-        return TextLexer()
+        return TextLexer(stripnl=False, ensurenl=False)
 
 
 def _lexer_by_filename(filename: str) -> Lexer:
@@ -116,6 +120,47 @@ def is_source(filename: str) -> bool:
 def plain_text(text: str) -> str:
     """Text shown as it is, escaped, in a block that wraps long lines."""
     return f'<pre class="sg-plain"><code>{escape(text, quote=False)}</code></pre>'
+
+
+_PRE = re.compile(r"\A(<pre)( class=\"[^\"]*\")?(><code[^>]*>)(.*)(</code></pre>)\Z", re.DOTALL)
+_LINE_PARTS = re.compile(r"(<span[^>]*>|</span>|\n)")
+
+
+def numbered_lines(block: str) -> str:
+    """A `<pre><code>` block with each line in a `<span class="sg-line">` of its own, for
+    line numbers drawn by CSS (so they are never selected or copied with the code).
+
+    Spans that cross a line end (Pygments never makes them; a safeguard) are closed at the
+    end of the line and opened again on the next. Anything else is returned unchanged.
+    """
+    match = _PRE.match(block)
+    if match is None:
+        return block
+    pre, classes, code, inner, end = match.groups()
+    names = (classes or ' class=""')[8:-1].split()
+    out = ['<span class="sg-line">']
+    open_spans: list[str] = []
+    parts = [p for p in _LINE_PARTS.split(inner) if p]
+    for index, part in enumerate(parts):
+        if part == "\n":
+            out.append("</span>" * len(open_spans) + "\n</span>")
+            if index + 1 < len(parts):
+                out.append('<span class="sg-line">' + "".join(open_spans))
+        elif part == "</span>":
+            if open_spans:
+                open_spans.pop()
+            out.append(part)
+        else:
+            if part.startswith("<span"):
+                open_spans.append(part)
+            out.append(part)
+    if parts and parts[-1] != "\n":
+        out.append("</span>" * len(open_spans) + "</span>")
+    elif not parts:
+        out.append("</span>")
+    digits = min(len(str(max(1, "".join(out).count('<span class="sg-line">')))), 6)
+    css = " ".join([*names, "sg-numbered", *([f"sg-digits-{digits}"] if digits > 3 else [])])
+    return f'{pre} class="{css}"{code}{"".join(out)}{end}'
 
 
 def pygments_css() -> str:
@@ -220,6 +265,9 @@ class MarkdownRenderer:
         self._blocks = _markdown_it({})
         self._blocks.disable(["inline", "text_join"])
         self._inline = _markdown_it({})
+        # For `inline`: short texts, inline rules only, the same link gate as pages.
+        self._short = _markdown_it({})
+        self._short.validateLink = validate_link  # type: ignore[method-assign]
 
     @staticmethod
     def _fence(code: str, lang: str, attrs: str) -> str:
@@ -240,6 +288,14 @@ class MarkdownRenderer:
             return _inline_text(parsed[0]) if parsed else ""
 
         return tuple(_collect_headings(tokens, text_of))
+
+    def inline(self, text: str, links: LinkContext | None = None) -> InlineText:
+        """A short text's inline Markdown (a description), parsed once for every page that
+        shows it. Links to the library resolve with `links` (from the entry's definition);
+        without it, only http(s) links stay links."""
+        tokens = self._short.parseInline(text, {})
+        children = tokens[0].children if tokens and tokens[0].children else []
+        return InlineText(tuple(_inline_nodes(children, links)))
 
     def render(self, text: str, links: LinkContext | None = None) -> Rendered:
         env: dict[str, Any] = {"sitegen_links": links}
@@ -416,3 +472,124 @@ def _resolve(href: str, ctx: LinkContext | None) -> str | None:
         return ctx.link(target) + (f"#{fragment}" if fragment and "#" not in target else "")
     folder = ctx.targets.folders.get(path.rstrip("/"))
     return None if folder is None else ctx.link(folder)
+
+
+# -- inline Markdown of short texts ------------------------------------------------------
+
+INLINE_TAGS = frozenset({"em", "strong", "s"})
+TRUNCATE_LEEWAY = 5  # as Jinja's truncate: a text this much over the limit is left whole
+ELLIPSIS = "\u2026"
+EXTERNAL_REL = "nofollow noopener noreferrer"
+
+
+@dataclass(frozen=True)
+class InlineNode:
+    """One piece of an inline text: "text", "code", "open"/"close" (a tag in `value`), or
+    "link" (a site path when `site`, else an http(s) URL; closed by a "close" of "a")."""
+
+    kind: str
+    value: str = ""
+    site: bool = False
+
+
+@dataclass(frozen=True)
+class InlineText:
+    """A description's inline Markdown, ready for any page: site links stay site paths until
+    `html` makes them relative to the page, and `html` can shorten it without breaking tags."""
+
+    nodes: tuple[InlineNode, ...]
+
+    @property
+    def text(self) -> str:
+        """What a reader sees, without markup (for meta tags and lengths)."""
+        return "".join(n.value for n in self.nodes if n.kind in {"text", "code"})
+
+    def html(self, href: Callable[[str], str] | None = None, limit: int | None = None) -> str:
+        """Escaped HTML; `href` turns a site path into a URL for the page; `limit` shortens
+        to about that many visible characters at a word boundary, with an ellipsis."""
+        budget = limit if limit is not None and len(self.text) > limit + TRUNCATE_LEEWAY else None
+        out: list[str] = []
+        open_tags: list[str] = []
+        used = 0
+        for node in self.nodes:
+            if node.kind in {"text", "code"}:
+                if budget is not None and used + len(node.value) > budget:
+                    if node.kind == "text":
+                        head = _cut(node.value, budget - used, whole_words=used > 0)
+                        out.append(escape(head, quote=False))
+                    out.append(ELLIPSIS)
+                    break
+                used += len(node.value)
+                value = escape(node.value, quote=False)
+                out.append(f"<code>{value}</code>" if node.kind == "code" else value)
+            elif node.kind == "open":
+                open_tags.append(node.value)
+                out.append(f"<{node.value}>")
+            elif node.kind == "close":
+                if open_tags:
+                    open_tags.pop()
+                out.append(f"</{node.value}>")
+            elif node.kind == "link":
+                open_tags.append("a")
+                url = href(node.value) if node.site and href else node.value
+                rel = "" if node.site else f' rel="{EXTERNAL_REL}"'
+                out.append(f'<a href="{escape(url)}"{rel}>')
+        out.extend(f"</{tag}>" for tag in reversed(open_tags))
+        return "".join(out)
+
+
+def _cut(text: str, room: int, *, whole_words: bool) -> str:
+    """The start of `text` in at most `room` characters, ending at a word boundary (a word
+    cut in two is dropped, unless it is the first and `whole_words` is false)."""
+    if room <= 0:
+        return ""
+    head = text[:room]
+    if len(text) > room and not text[room].isspace():
+        if " " in head:
+            head = head.rsplit(" ", 1)[0]
+        elif whole_words:
+            head = ""
+    return head.rstrip()
+
+
+def _inline_nodes(children: list[Token], links: LinkContext | None) -> list[InlineNode]:
+    """Tokens of an inline parse as nodes; any unsafe or unresolvable link becomes its text."""
+    ctx = replace(links, relative=None) if links is not None else None
+    nodes: list[InlineNode] = []
+    dropped: list[bool] = []  # a stack: is the current link dropped?
+    for token in children:
+        kind = token.type
+        if kind == "text":
+            nodes.append(InlineNode("text", token.content))
+        elif kind == "code_inline":
+            nodes.append(InlineNode("code", token.content))
+        elif kind in {"softbreak", "hardbreak"}:
+            nodes.append(InlineNode("text", " "))
+        elif kind.endswith(("_open", "_close")) and token.tag in INLINE_TAGS:
+            nodes.append(InlineNode("open" if token.nesting == 1 else "close", token.tag))
+        elif kind == "link_open":
+            target = _inline_target(str(token.attrGet("href") or ""), ctx)
+            dropped.append(target is None)
+            if target is not None:
+                nodes.append(InlineNode("link", target[0], target[1]))
+        elif kind == "link_close":
+            if dropped and not dropped.pop():
+                nodes.append(InlineNode("close", "a"))
+        elif kind == "image":  # never loaded, never a link: its words
+            nodes.append(InlineNode("text", _alt_text(token)))
+        else:  # anything else is shown as written
+            nodes.append(InlineNode("text", token.content))
+    return [n for n in nodes if n.kind not in {"text", "code"} or n.value]
+
+
+def _inline_target(href: str, ctx: LinkContext | None) -> tuple[str, bool] | None:
+    """(URL or site path, is a site path), or None to show the link's words only."""
+    scheme = link_scheme(href)
+    if scheme is not None:
+        return (href, False) if scheme in {"http", "https"} else None
+    if ctx is None or not href:
+        return None
+    if href.startswith("#"):
+        return ctx.page + href, True
+    target = _resolve(href, ctx)
+    return None if target is None else (target, True)

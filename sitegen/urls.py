@@ -99,6 +99,12 @@ def file_anchor(path: str) -> str:
     return "file-" + safe_path(path)
 
 
+def code_anchor(path: str) -> str:
+    """The id of the code box in a file's section (in the theme's `sg-` namespace, which
+    headings never use, so it cannot clash with a heading or another file's section)."""
+    return "sg-code-" + safe_path(path)
+
+
 def root_prefix(page: str) -> str:
     """The relative prefix from a page to the site root: '', '../', '../../', ..."""
     depth = page.count("/")

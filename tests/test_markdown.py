@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 
 from sitegen.markdown import (
@@ -10,6 +13,9 @@ from sitegen.markdown import (
     LinkTargets,
     MarkdownRenderer,
     highlight_code,
+    highlight_file,
+    numbered_lines,
+    plain_text,
     validate_link,
 )
 from sitegen.urls import relative
@@ -163,3 +169,109 @@ def test_links_resolve_across_the_library() -> None:
     assert 'href="../../../../roles/r/index.html"' in html
     assert ">gone<" not in html and "missing.md" not in html and "passwd" not in html
     assert '<img src="../../raw/img/p.png" alt="p" loading="lazy" />' in html
+
+
+# -- inline Markdown of descriptions --------------------------------------------------------
+
+
+def inline(text: str, page: str = "skills/s/index.html", limit: int | None = None) -> str:
+    """A description of skills/s as shown on `page`."""
+    context = LinkContext(
+        page="skills/s/index.html", base="skills/s", root="skills/s", targets=TARGETS
+    )
+    parsed = MarkdownRenderer().inline(text, context)
+    return parsed.html(lambda path: relative(page, path), limit)
+
+
+def test_descriptions_render_code_emphasis_and_safe_links() -> None:
+    html = inline(
+        "Reviews `terraform plan` **output**, *risky* _changes_ ~~old~~; see "
+        "[docs](https://docs.example/a?b=1&c=2) and <https://auto.example>."
+    )
+    assert html == (
+        "Reviews <code>terraform plan</code> <strong>output</strong>, <em>risky</em> "
+        "<em>changes</em> <s>old</s>; see "
+        '<a href="https://docs.example/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">docs</a>'
+        ' and <a href="https://auto.example" rel="nofollow noopener noreferrer">'
+        "https://auto.example</a>."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](javascript:window.__pwned=1)",
+        "[x](JaVaScRiPt:window.__pwned=1)",
+        "[x](java\tscript:window.__pwned=1)",
+        "[x](data:text/html,<script>window.__pwned=1</script>)",
+        "[x](vbscript:x)",
+        "[x](mailto:a@b.example)",  # descriptions link to http(s) and the library only
+        "<javascript:window.__pwned=1>",
+        "[x](//evil.example/)",
+        "[x](/etc/passwd)",
+        "[x](../../../../etc/passwd)",
+        "<script>window.__pwned=1</script> <img src=x onerror=window.__pwned=1>",
+        "![x](https://tracker.example/p.gif) ![y](img/p.png)",
+        '[x](https://ok.example "title" onmouseover=window.__pwned=1)',
+        "`<script>` **<b>bold</b>**",
+    ],
+)
+def test_descriptions_stay_inert(text: str) -> None:
+    html = inline(text)
+    tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append((tag, attrs))  # type: ignore[method-assign]
+    parser.feed(html)
+    for tag, attrs in tags:
+        assert tag in {"code", "strong", "em", "s", "a"}, html
+        assert {name for name, _ in attrs} <= {"href", "rel"}, html
+        href = dict(attrs).get("href") or ""
+        if tag == "a":
+            assert href.startswith(("https://", "files/", "index.html", "../")), href
+            assert "//evil" not in href and "passwd" not in href and ":" not in href[6:], href
+
+
+def test_description_links_into_the_library_are_relative_to_each_page() -> None:
+    text = "See [a](refs/a.md#s), [the other skill](../other/) and [here](#usage)."
+    on_entry = inline(text)
+    assert 'href="files/refs/a.md.html#s"' in on_entry
+    assert 'href="../other/index.html"' in on_entry
+    assert 'href="index.html#usage"' in on_entry
+    on_home = inline(text, page="index.html")
+    assert 'href="skills/s/files/refs/a.md.html#s"' in on_home
+    assert 'href="skills/other/index.html"' in on_home
+    assert 'href="skills/s/index.html#usage"' in on_home
+    assert "<a" not in inline("[gone](refs/missing.md)")  # nowhere to go: words only
+    without = MarkdownRenderer().inline("[a](refs/a.md) [w](https://w.example)").html()
+    assert without == 'a <a href="https://w.example" rel="nofollow noopener noreferrer">w</a>'
+
+
+def test_shortened_descriptions_keep_their_tags_closed() -> None:
+    text = "Reviews `terraform plan` output for **destructive changes such as dropped tables**"
+    assert inline(text, limit=1000) == inline(text)
+    short = inline(text, limit=45)
+    assert short == ("Reviews <code>terraform plan</code> output for <strong>destructive…</strong>")
+    assert inline(text, limit=10) == "Reviews …"  # a code span is never cut in two
+    assert inline("Supercalifragilistic", limit=5) == "Super…"
+    parsed = MarkdownRenderer().inline(text)
+    assert parsed.text == (
+        "Reviews terraform plan output for destructive changes such as dropped tables"
+    )
+
+
+def test_code_blocks_get_one_span_per_line() -> None:
+    python = highlight_file('a = """x\ny"""\n\n\nb = 1', "x.py")
+    numbered = numbered_lines(python)
+    assert numbered.startswith('<pre class="highlight sg-numbered"><code><span class="sg-line">')
+    assert numbered.count('<span class="sg-line">') == 5  # blank lines kept, no line added
+    assert re.sub(r"<[^>]+>", "", numbered) == re.sub(r"<[^>]+>", "", python)  # same text
+    assert numbered.count("<span") == numbered.count("</span>")
+    # a span that crosses a line end is closed and opened again
+    crossing = numbered_lines('<pre><code><span class="s">a\nb</span>\n</code></pre>')
+    assert crossing == (
+        '<pre class="sg-numbered"><code><span class="sg-line"><span class="s">a</span>\n</span>'
+        '<span class="sg-line"><span class="s">b</span>\n</span></code></pre>'
+    )
+    lines = numbered_lines(plain_text("x\n" * 1000))
+    assert "sg-digits-4" in lines and lines.count('class="sg-line"') == 1000
+    assert numbered_lines("<p>not a block</p>") == "<p>not a block</p>"

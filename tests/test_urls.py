@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from sitegen import targets
 from sitegen.urls import (
     SiteUrls,
     normalize_api_url,
@@ -94,14 +95,19 @@ def test_option_urls_are_validated() -> None:
             normalize_api_url(bad)
 
 
+TOOL_DOCS = {t.docs for t in targets.AGENT_TOOLS.values()}
+
+
 def test_urls_are_relative_everywhere(site: BuiltSite) -> None:
     """No root-absolute or absolute URL of ours: the site works under any path and from disk."""
     for page in html_pages(site.out):
         for tag, _attr, value, in_prose, attrs in parse(page).urls:
             parts = urlsplit(value)
             if parts.scheme in {"http", "https", "mailto"}:
-                # Only links written by library authors, and never a resource we load.
-                assert in_prose and tag == "a", (page, value)
+                # Only links written by library authors, or the install box's link to each
+                # agent tool's documentation (sitegen.targets); never a resource we load.
+                assert tag == "a", (page, value)
+                assert in_prose or value in TOOL_DOCS, (page, value)
                 if parts.scheme != "mailto":
                     assert "noopener" in (attrs.get("rel") or ""), (page, value)
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 
 from sitegen.entry import Record
 from sitegen.library import Entry
-from sitegen.markdown import LinkTargets
+from sitegen.markdown import InlineText, LinkContext, LinkTargets
 from sitegen.site import links
 from sitegen.site.facts import EntryFacts, EntrySource
 from sitegen.site.inputs import Similar, SiteInput
@@ -61,10 +61,16 @@ class SiteModel:
             key = (entry.kind, entry.name)
             facts = EntryFacts.from_dict(cached.get(f"{entry.kind}/{entry.name}") or {})
             self.sources[key] = EntrySource(entry, data.read_files, facts, theme.markdown)
+        self._descriptions: dict[Key, InlineText] = {}
+        self.description_links: dict[Key, list[tuple[str, str | None]]] = {}
+        theme.describe = self.description
         for entry in self.entries:
             key = (entry.kind, entry.name)
             summary = self.summaries[key] = self._summary(entry)
-            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated)
+            # A description's links to other entries' files: every page that shows it (lists,
+            # tags, home, similar lists, the maintainers' page) depends on where they lead.
+            linked = self.description_links[key] = self._description_links(entry)
+            self.digests[key] = key_of(entry.kind, entry.name, entry.etag, summary.updated, linked)
 
     def _summary(self, entry: Entry) -> EntrySummary:
         # The index's date moves only when the entry's content changes; else the entry's own
@@ -102,6 +108,36 @@ class SiteModel:
             derived_tags=self.data.derived_tags.get(key, ()),
             date_updated=self.data.updated.get(key) or entry.record().date_updated,
         )
+
+    def _description_context(self, entry: Entry) -> LinkContext | None:
+        """How links in a description resolve: as in its definition file; None without any
+        relative link (most descriptions), so plain ones never wait for the link targets."""
+        if "](" not in entry.description:
+            return None
+        return LinkContext(
+            page=self.urls.entry(entry.kind, entry.name),
+            base=posixpath.dirname(entry.definition_path),
+            root=entry.folder,
+            targets=self.link_targets,
+        )
+
+    def _description_links(self, entry: Entry) -> list[tuple[str, str | None]]:
+        ctx = self._description_context(entry)
+        if ctx is None:
+            return []
+        paths = links.linked_paths(entry.description, ctx.base, ctx.root)
+        return links.resolved(sorted(paths), self.link_targets)
+
+    def description(self, kind: str, name: str) -> InlineText | None:
+        """An entry's description with its inline Markdown parsed and its links resolved,
+        once per build (templates show it on many pages); None for an unknown entry."""
+        key = (kind, name)
+        found = self._descriptions.get(key)
+        if found is None and key in self.sources:
+            entry = self.sources[key].entry
+            ctx = self._description_context(entry)
+            found = self._descriptions[key] = self.theme.markdown.inline(entry.description, ctx)
+        return found
 
     def file_items(self, source: EntrySource) -> tuple[FileItem, ...]:
         """The entry's files: the definition links to the entry page, text files to pages."""
@@ -160,6 +196,9 @@ class SiteModel:
             for s in self.data.similar.get(me, ())
             if (s.kind, s.name) in self.known and (s.kind, s.name) != me
         ]
+
+    def similar_keys(self, entry: Entry) -> list[Key]:
+        return [(s.kind, s.name) for s in self.similar_of(entry)]
 
     def tagged(self) -> dict[str, list[Key]]:
         """Each tag's entries, tags in order of first appearance, entries sorted."""

@@ -10,22 +10,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import markdown_it
+import markupsafe
 import pygments
 
-from sitegen import __version__
-from sitegen.markdown import MarkdownRenderer
+from sitegen import __version__, targets
+from sitegen.markdown import InlineText, MarkdownRenderer, numbered_lines
 from sitegen.site.fragments import CachedMarkdown, FragmentCache, default_folder
 from sitegen.site.inputs import SiteError, SiteOptions
 from sitegen.urls import SiteUrls, relative, root_prefix, twin
 
-RENDERER_VERSION = "1"  # bump when the site's output changes for the same input
+RENDERER_VERSION = "2"  # bump when the site's output changes for the same input
 TEMPLATES = (
     "base.html",
     "macros.html",
@@ -104,11 +105,36 @@ def filesize(value: int) -> str:
     return f"{size:.1f} {unit}"
 
 
+def _numbered(block: str) -> markupsafe.Markup:
+    """Template filter: a rendered code block with a span per line (CSS numbers them)."""
+    return markupsafe.Markup(numbered_lines(str(block)))
+
+
+def install_targets() -> dict[str, Any]:
+    """The entry page's install selector: sitegen.targets, the table `sitegen install` uses.
+    Part of the theme's fingerprint, so a change to the table renders every entry page."""
+    return {
+        "tools": targets.as_json(),
+        "default_agent": targets.DEFAULT_AGENT,
+        "default_scope": targets.DEFAULT_SCOPE,
+        "scopes": list(targets.SCOPES),
+    }
+
+
+# (kind, name) -> the entry's description, parsed; None for an entry not in the build.
+Describe = Callable[[str, str], "InlineText | None"]
+
+
 class Theme:
-    """Templates, assets and links, configured once per build. Template errors raise SiteError."""
+    """Templates, assets and links, configured once per build. Template errors raise SiteError.
+
+    `describe` is how templates find an entry's description with its links resolved in the
+    library; the site model sets it (until then, descriptions are parsed without links).
+    """
 
     def __init__(self, options: SiteOptions) -> None:
         self.options = options
+        self.describe: Describe = lambda kind, name: None
         self.urls = SiteUrls(options.base_url)
         self.default_dir = default_templates_dir()
         if not (self.default_dir / "base.html").is_file():
@@ -140,7 +166,11 @@ class Theme:
             auto_reload=False,
         )
         env.globals["url"] = _url
+        env.globals["install_targets"] = install_targets()
         env.filters["filesize"] = filesize
+        env.filters["description"] = self._description
+        env.filters["description_text"] = self._description_text
+        env.filters["numbered"] = _numbered
         try:
             for name in TEMPLATES:
                 env.get_template(name)
@@ -149,6 +179,25 @@ class Theme:
         except jinja2.TemplateError as exc:
             raise template_error(exc) from exc
         return env
+
+    def _inline(self, item: Any) -> InlineText:
+        found = self.describe(str(item.type), str(item.name))
+        if found is not None:
+            return found
+        return self.markdown.inline(str(getattr(item, "description", "") or ""))
+
+    @jinja2.pass_context
+    def _description(
+        self, context: jinja2.runtime.Context, item: Any, limit: int | None = None
+    ) -> markupsafe.Markup:
+        """Template filter: an entry's description (anything with type and name), its inline
+        Markdown rendered and escaped, links relative to the page; `limit` shortens it."""
+        text = self._inline(item)
+        return markupsafe.Markup(text.html(lambda path: _url(context, path), limit))
+
+    def _description_text(self, item: Any) -> str:
+        """Template filter: the description as plain text (meta tags)."""
+        return self._inline(item).text
 
     def _find_assets(self) -> dict[str, Path]:
         """static/* of the theme, custom files overriding default ones by name."""
@@ -172,6 +221,8 @@ class Theme:
             pygments.__version__,
             jinja2.__version__,
             json.dumps(self.options.__dict__, default=str, sort_keys=True),
+            # the install selector's table: every entry page shows it
+            json.dumps(install_targets(), sort_keys=True),
         ):
             digest.update(str(part).encode())
             digest.update(b"\0")

@@ -1,4 +1,5 @@
-/* sitegen: list filtering, copy buttons, absolute install URLs. No dependencies, no network.
+/* sitegen: list filtering, copy buttons, the install selector, absolute install URLs, the file
+   viewer's wrap toggle. No dependencies, no network, no inline handlers (the CSP allows none).
    Library content is untrusted: this script only ever sets textContent, never innerHTML. */
 (function () {
   "use strict";
@@ -90,10 +91,19 @@
     apply();
   }
 
+  /* ---- copy buttons ---- */
+
+  var COPIED_FOR = 2000; /* ms the button says "Copied" */
+
+  /* The Clipboard API where there is one (secure contexts), else the older execCommand way. */
   function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
     }
+    return legacyCopy(text);
+  }
+
+  function legacyCopy(text) {
     return new Promise(function (resolve, reject) {
       var area = document.createElement("textarea");
       area.value = text;
@@ -108,16 +118,152 @@
     });
   }
 
+  /* When nothing can write the clipboard: select the text, so one key press copies it. */
+  function selectText(node) {
+    try {
+      var range = document.createRange();
+      range.selectNodeContents(node);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    } catch (e) { /* nothing more to do */ }
+  }
+
+  var liveRegion = null;
+
+  function statusFor(button) {
+    var scope = button.closest(".sg-install, .sg-file-bar");
+    var status = scope ? scope.querySelector(".sg-copy-status") : null;
+    if (status) return status;
+    if (!liveRegion) {
+      liveRegion = document.createElement("p");
+      liveRegion.className = "sg-visually-hidden";
+      liveRegion.setAttribute("role", "status");
+      liveRegion.setAttribute("aria-live", "polite");
+      document.body.appendChild(liveRegion);
+    }
+    return liveRegion;
+  }
+
+  /* The text a block holds: its <code> when it has one (line numbers are CSS, not text). */
+  function codeOf(target) {
+    return target.querySelector("code") || target;
+  }
+
+  function wireCopy(button, target) {
+    var label = button.textContent;
+    var timer = 0;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = codeOf(target);
+      var status = statusFor(button);
+      copyText(source.textContent || "").then(
+        function () {
+          button.textContent = "Copied";
+          button.classList.add("sg-copied");
+          status.textContent = "Copied to the clipboard.";
+        },
+        function () {
+          selectText(source);
+          button.textContent = "Selected";
+          status.textContent = "Could not copy: the text is selected, press Ctrl+C (⌘C on a Mac).";
+        }
+      ).then(function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          button.textContent = label;
+          button.classList.remove("sg-copied");
+        }, COPIED_FOR);
+      });
+    });
+  }
+
   function setupCopy(button) {
     var target = document.getElementById(button.getAttribute("data-sg-copy") || "");
+    if (target) wireCopy(button, target);
+  }
+
+  /* Code blocks of rendered Markdown (entry bodies, references) get a button of their own;
+     blocks of the install box and the file viewer have theirs in the page already. */
+  function addCopyButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("main pre"), function (pre) {
+      if (pre.closest(".sg-snippet, .sg-code, .sg-codeblock")) return;
+      var box = document.createElement("div");
+      box.className = "sg-codeblock";
+      pre.parentNode.insertBefore(box, pre);
+      box.appendChild(pre);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sg-copy sg-copy-float";
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", "Copy code");
+      box.appendChild(button);
+      wireCopy(button, pre);
+    });
+  }
+
+  /* ---- install: which agent tool, which scope ---- */
+
+  var INSTALL_PREF = "sitegen.install";
+
+  function remembered() {
+    try {
+      var value = JSON.parse(window.localStorage.getItem(INSTALL_PREF) || "{}");
+      return value && typeof value === "object" ? value : {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function remember(value) {
+    try { window.localStorage.setItem(INSTALL_PREF, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  function setupInstall(form) {
+    var box = form.parentNode;
+    var panels = Array.prototype.slice.call(box.querySelectorAll("[data-sg-install-panel]"));
+
+    function chosen(name) {
+      var input = form.querySelector('input[name="' + name + '"]:checked');
+      return input ? input.value : "";
+    }
+
+    function pick(name, value) {
+      Array.prototype.forEach.call(form.querySelectorAll('input[name="' + name + '"]'), function (input) {
+        if (input.value === value) input.checked = true;
+      });
+    }
+
+    function show() {
+      var agent = chosen("sg-agent");
+      var scope = chosen("sg-scope");
+      panels.forEach(function (panel) {
+        panel.hidden = !(panel.getAttribute("data-agent") === agent && panel.getAttribute("data-scope") === scope);
+      });
+    }
+
+    var saved = remembered();
+    if (typeof saved.agent === "string") pick("sg-agent", saved.agent);
+    if (typeof saved.scope === "string") pick("sg-scope", saved.scope);
+    form.addEventListener("change", function () {
+      show();
+      remember({ agent: chosen("sg-agent"), scope: chosen("sg-scope") });
+    });
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.hidden = false;
+    show();
+  }
+
+  /* ---- the file viewer: wrap long lines, or scroll them ---- */
+
+  function setupWrap(button) {
+    var target = document.getElementById(button.getAttribute("data-sg-wrap") || "");
     if (!target) return;
-    var container = button.closest(".sg-snippet");
-    var status = container ? container.querySelector(".sg-copy-status") : null;
+    button.hidden = false;
     button.addEventListener("click", function () {
-      copyText(target.textContent || "").then(
-        function () { if (status) status.textContent = "Copied to the clipboard."; },
-        function () { if (status) status.textContent = "Could not copy; select the text instead."; }
-      );
+      var on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      target.classList.toggle("sg-wrapped", on);
     });
   }
 
@@ -128,6 +274,10 @@
       } catch (e) { /* keep the relative URL */ }
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-sg-copy]"), setupCopy);
+    addCopyButtons();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-sg-wrap]"), setupWrap);
+    var install = document.querySelector("[data-sg-install]");
+    if (install) setupInstall(install);
     var filters = document.querySelector("[data-sg-filters]");
     if (filters) setupList(filters);
   }

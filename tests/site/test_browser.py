@@ -152,7 +152,7 @@ def test_copy_button_copies_an_absolute_install_command(chromium: Any, site: Bui
     ):
         page = w.page
         page.goto(base + "skills/terraform-plan-reviewer/index.html")
-        page.get_by_role("button", name="Copy").click()
+        page.get_by_role("button", name="Copy the shell commands").click()
         page.get_by_text("Copied to the clipboard.").wait_for()
         text = page.evaluate("navigator.clipboard.readText()")
         assert f"'{base}skills/terraform-plan-reviewer/terraform-plan-reviewer.zip'" in text

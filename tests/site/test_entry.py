@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
+from typing import Any
 
-from tests.site.helpers import BuiltSite, read_json
+import pytest
+
+from sitegen import targets
+from tests.site.helpers import BuiltSite, build, content_library, read_json
 
 
 def test_entry_page_content(site: BuiltSite) -> None:
     page = site.out / "skills" / "terraform-plan-reviewer" / "index.html"
     html = page.read_text()
     assert "<h1>terraform-plan-reviewer</h1>" in html
-    assert "Reviews <code>" not in html  # the description is text, not Markdown
+    # the description's inline Markdown is rendered (the meta tag keeps plain text)
+    assert '<p class="sg-lead">Reviews <code>terraform plan</code> output' in html
+    assert '<meta name="description" content="Reviews terraform plan output' in html
     assert "destructive changes" in html
     # metadata table
     for label, value in (
@@ -84,3 +91,23 @@ def test_agent_files_are_in_the_catalog_not_the_discovery_index(content: BuiltSi
     assert {s["name"] for s in discovery["skills"]} == {"alpha", "beta"}
     home = (content.out / "index.html").read_text()
     assert "roles written as agent files included" in home
+
+
+def test_the_install_table_keys_every_entry_page(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The install selector comes from sitegen.targets: when that table changes, a build
+    of the same library renders the entry pages again (no-op build or not)."""
+    library = content_library(tmp_path / "library")
+    out = tmp_path / "site"
+    build(library, out, embedder)
+    page = out / "skills" / "alpha" / "index.html"
+    assert 'id="sg-install-gemini-project"' in page.read_text()
+    fewer = {k: t for k, t in targets.AGENT_TOOLS.items() if k != "gemini"}
+    monkeypatch.setattr(targets, "AGENT_TOOLS", fewer)  # as if sitegen.targets changed
+    assert build(library, out, embedder).published
+    html = page.read_text()
+    assert 'id="sg-install-codex-project"' in html and "sg-install-gemini" not in html
+    monkeypatch.undo()
+    build(library, out, embedder)
+    assert 'id="sg-install-gemini-project"' in page.read_text()

@@ -35,7 +35,8 @@ def test_file_tree_pages_and_downloads(site: BuiltSite) -> None:
     assert script["url"] == "index.html#file-scripts/check_plan.py"
     html = (entry / "index.html").read_text()
     section = html.split('id="file-scripts/check_plan.py"', 1)[1].split("</section>", 1)[0]
-    assert '<pre class="highlight"><code>' in section and '<span class="k">' in section  # Python
+    assert '<pre class="highlight sg-numbered"><code>' in section  # the viewer's line numbers
+    assert '<span class="k">' in section  # Python
     assert 'download="check_plan.py"' in section
     # The reference is a page; its data is the entry twin's row and its raw copy.
     page = entry / "files" / "references" / "destructive-changes.md.html"
@@ -73,13 +74,23 @@ def test_code_is_highlighted_and_text_wraps(content: BuiltSite) -> None:
     def section(path: str) -> str:
         return html.split(f'id="file-{path}"', 1)[1].split("</section>", 1)[0]
 
+    # Sections on the entry page are shown by the same viewer as file pages.
     code = section("scripts/run.py")
-    assert '<div class="sg-code sg-code-code">' in code and '<span class="k">def</span>' in code
+    assert '<div id="sg-code-scripts/run.py" class="sg-code sg-code-code">' in code
+    assert '<span class="sg-line"><span class="k">def</span>' in code  # a span per line
+    assert 'data-sg-copy="sg-code-scripts/run.py"' in code
+    assert 'data-sg-wrap="sg-code-scripts/run.py" aria-pressed="false"' in code
+    assert 'class="sg-file-raw"' in code
     notes = section("data/notes.txt")
-    assert '<div class="sg-code sg-code-text">' in notes
-    assert '<pre class="sg-plain"><code>Plain notes.' in notes
+    assert '<div id="sg-code-data/notes.txt" class="sg-code sg-code-text sg-wrapped">' in notes
+    assert '<pre class="sg-plain sg-numbered"><code><span class="sg-line">Plain notes.\n' in notes
+    assert 'data-sg-wrap="sg-code-data/notes.txt" aria-pressed="true"' in notes  # wraps by default
     huge = (alpha / "files" / "data" / "huge.md.html").read_text()  # too large to render: plain
-    assert '<pre class="sg-plain"><code># Huge' in huge and 'id="huge"' not in huge
+    assert (
+        '<pre class="sg-plain sg-numbered sg-digits-4"><code><span class="sg-line"># Huge' in huge
+    )
+    assert '<section id="sg-file-code" class="sg-code sg-code-text sg-wrapped"' in huge
+    assert 'id="huge"' not in huge
     assert not (alpha / "files" / "scripts").exists()
 
 

@@ -16,7 +16,7 @@ from sitegen.site.model import SiteModel, shown_inline
 from sitegen.site.outputs import Outputs, key_of
 from sitegen.site.pages import files
 from sitegen.site.views import ArchiveInfo, EntryDetail, FileItem, MetadataRow, SimilarItem
-from sitegen.urls import SINGULAR, file_anchor
+from sitegen.urls import SINGULAR, code_anchor, file_anchor
 
 # Metadata keys shown in rows of their own (or as tags), not again as metadata rows.
 _OWN_ROWS = frozenset({"version", "author", "tags"})
@@ -60,6 +60,7 @@ class FileSection:
     anchor: str
     view: str  # "code" or "text"
     html: str
+    code_id: str  # the id of the code's box, for the viewer's copy and wrap buttons
 
 
 def sections(model: SiteModel, source: EntrySource, items: Iterable[FileItem]) -> list[FileSection]:
@@ -78,7 +79,7 @@ def sections(model: SiteModel, source: EntrySource, items: Iterable[FileItem]) -
             model, view, text, item.path, u.entry(entry.kind, entry.name),
             posixpath.join(entry.folder, item.path), entry.folder,
         )
-        out.append(FileSection(item, file_anchor(item.path), view, html))
+        out.append(FileSection(item, file_anchor(item.path), view, html, code_anchor(item.path)))
     return out
 
 
@@ -174,6 +175,9 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
     kind, name = entry.kind, entry.name
     page = u.entry(kind, name)
     outbound = source.facts.outbound.get(entry.definition_file, ())
+    # `sitegen install`'s NAME: kind/name when a role and a skill share the name
+    shared = {("roles", name), ("skills", name)} <= model.known
+    install_name = f"{kind}/{name}" if shared else name
     key_parts = (
         entry.etag,
         FACTS_VERSION,
@@ -183,6 +187,8 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
             for s in model.similar_of(entry)
         ],
         links.resolved(outbound, model.link_targets),
+        install_name,
+        [model.description_links.get(k) for k in ((kind, name), *model.similar_keys(entry))],
     )
 
     def context(view: EntryDetail) -> dict[str, Any]:
@@ -195,6 +201,7 @@ def plan(model: SiteModel, out: Outputs, source: EntrySource) -> None:
             "title": f"{name} · {SINGULAR[kind]}",
             "archive_abs": u.absolute(view.archive.path),
             "sections": sections(model, source, view.files),
+            "install_name": install_name,
         }
 
     out.page_with("entry.html", page, key_parts, lambda: detail(model, source), context)

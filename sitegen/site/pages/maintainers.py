@@ -32,6 +32,8 @@ def plan(model: SiteModel, out: Outputs) -> None:
         for c in model.data.collisions
         if (c.kind_a, c.name_a) in model.known and (c.kind_b, c.name_b) in model.known
     )
-    key = (INTRO, rows)  # keys hash repr(): every field of every row
+    # Keys hash repr(): every field of every row, and each side's description (shown too).
+    shown = sorted({(r.a.type, r.a.name) for r in rows} | {(r.b.type, r.b.name) for r in rows})
+    key = (INTRO, rows, [model.digests[k] for k in shown])
     view = MaintainersView(intro=INTRO, max_distance=DEFAULT_COLLISION_DISTANCE, pairs=rows)
     out.page("maintainers.html", model.urls.maintainers(), key, lambda: view)
