@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import socketserver
 import statistics
@@ -262,7 +263,8 @@ def rebuilds(lib: Path, label: str) -> None:
         rows("one entry's paragraph edited", edit)
     with edited(
         victim,
-        lambda text, i: text.replace("description: ", f"description: Take {i}: ", 1),
+        # inside the value, after any opening quote: the frontmatter stays valid YAML
+        lambda text, i: re.sub(r"(?m)^(description:\s*[\"']?)", rf"\g<1>Take {i}. ", text, count=1),
         lambda: site_stage(lib, site, env),
     ) as edit:
         rows("one entry's description edited (re-embedded)", edit)
