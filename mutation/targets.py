@@ -21,7 +21,7 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "search",
         ("sitegen/search.py",),
-        ("tests/test_match.py", "tests/test_quality.py"),
+        ("tests/test_ranking_words.py", "tests/test_match.py", "tests/test_quality.py"),
     ),
     Target(
         "library",
