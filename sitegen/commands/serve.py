@@ -101,8 +101,8 @@ def serve(
     """Serve until interrupted: the site folder, /api/, /healthz and /mcp."""
     from sitegen.server import address_of, bind, create_app, serve_app
 
-    sock = bind(host, port)  # first: a taken port is one line and exit 2, before the model
-    library = open_library(url)
+    library = open_library(url)  # a library that cannot be used says so, whatever the port
+    sock = bind(host, port)  # before the model: a taken port is one line and exit 2 at once
     folder = site_dir or output_folder(library, settings(library))
     if watch:
         embedder = load_embedder(model, progress=model_progress)
