@@ -1,0 +1,83 @@
+"""What the commands print, plain and as JSON (survivors of `make mutate` on the CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _queries(tmp_path: Path) -> Path:
+    path = tmp_path / "queries.yaml"
+    path.write_text(
+        # an exact name ranks first: one hit and one deliberate miss, whatever the model
+        "- query: terraform-plan-reviewer\n"
+        "  expect: terraform-plan-reviewer\n"
+        "- query: terraform-plan-reviewer\n"
+        "  expect: incident-postmortem-writer\n"
+    )
+    return path
+
+
+def test_eval_prints_scores_and_misses(indexed_example: Path, tmp_path: Path) -> None:
+    code, out, _ = run("eval", str(_queries(tmp_path)), "--library", str(indexed_example))
+    assert code == 0, out
+    overall = next(line for line in out.splitlines() if line.startswith("overall"))
+    assert overall.split()[1:3] == ["2", "0.500"]  # n, recall@1
+    misses = out.split("misses (expected -> rank, what ranked first):\n", 1)[1].splitlines()
+    assert len(misses) == 1
+    assert misses[0].startswith("  'terraform-plan-reviewer': incident-postmortem-writer -> ")
+    assert misses[0].endswith(", top terraform-plan-reviewer")
+
+
+def test_eval_json_is_the_report(indexed_example: Path, tmp_path: Path) -> None:
+    code, out, _ = run("eval", str(_queries(tmp_path)), "--library", str(indexed_example), "--json")
+    assert code == 0
+    report = json.loads(out)  # nothing but the report on stdout
+    assert report["overall"]["count"] == 2
+    assert report["overall"]["recall@1"] == 0.5
+    assert [m["expect"] for m in report["misses"]] == [["incident-postmortem-writer"]]
+
+
+def test_match_fits_descriptions_to_the_terminal(indexed_example: Path) -> None:
+    code, out, _ = run(
+        "match",
+        "review my terraform plan",
+        "--library",
+        str(indexed_example),
+        env={"COLUMNS": "70"},
+    )
+    assert code == 0
+    rows = [line for line in out.splitlines()[1:] if line.strip()]
+    assert rows and all(len(line) <= 70 for line in rows), rows
+    assert any(line.endswith("…") for line in rows)  # long descriptions are cut, marked
+    wide = run(
+        "match",
+        "review my terraform plan",
+        "--library",
+        str(indexed_example),
+        env={"COLUMNS": "1000"},
+    )[1]
+    assert "…" not in wide
+
+
+def test_index_strict_refuses_warnings(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    skill = library / "skills" / "tiny"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(
+        "---\nname: tiny\ndescription: Does a tiny thing.\nlicense: [MIT]\n---\n\n# Tiny\n"
+    )
+    code, out, err = run("check", str(library))
+    assert code == 0 and ": warning: a flow-style list" in out + err, out + err  # a warning only
+    code, _, err = run("index", "--strict", str(library))
+    assert code == 1, err
+    assert not (library / "index").exists() or not any((library / "index").iterdir())
