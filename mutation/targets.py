@@ -48,6 +48,7 @@ TARGETS: tuple[Target, ...] = (
         ),
         (
             "tests/test_cli.py",
+            "tests/test_cli_outputs.py",
             "tests/test_cli_check.py",
             "tests/test_exit_codes.py",
             "tests/test_cli_build.py",
