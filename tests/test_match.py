@@ -92,6 +92,14 @@ def test_an_exact_name_ranks_first_even_when_it_is_not_the_nearest_vector(
             assert [m.exact for m in result.results[:2]] == [True, False], query
             # Pinned first although its score is the worse one.
             assert result.results[0].score > result.results[1].score
+        # A pinned entry reports its true cosine distance, as a ranked one does.
+        result = match(store, embedder, "terraform plan", limit=3)
+        searched = {
+            h.record.name: h.distance
+            for h in store.search(vector, kinds=("skills",), limit=3, max_distance=2.0)
+        }
+        for m in result.results:
+            assert m.distance == pytest.approx(searched[m.name], abs=1e-5), m.name
 
 
 def test_match_function_rejects_bad_parameters(indexed_example: Path, embedder) -> None:
