@@ -179,3 +179,17 @@ def test_cli_index_strict_failure_is_one_line(example_copy: Path) -> None:
     assert not (example_copy / "index").exists()
 
 
+
+
+def test_a_removal_alone_is_seen(example_copy: Path, embedder) -> None:
+    """Nothing edited or added, one entry deleted: the no-change shortcut must not hide it."""
+    import shutil
+
+    index_library(Library(example_copy), embedder)
+    shutil.rmtree(example_copy / "roles" / "ux-researcher")
+    counting = CountingEmbedder(embedder)
+    result = index_library(Library(example_copy), counting)
+    assert (result.added, result.updated, result.removed) == (0, 0, 1)
+    assert counting.texts == []  # nothing re-embedded
+    with open_store(Library(example_copy), writable=False) as store:
+        assert not store.has("roles", "ux-researcher")
