@@ -36,7 +36,17 @@ TARGETS: tuple[Target, ...] = (
         ("tests/test_library.py", "tests/test_layouts.py"),
     ),
     Target("indexer", ("sitegen/indexer.py",), ("tests/test_indexer.py",)),
-    Target("metastore", ("sitegen/metastore.py",), ("tests/test_metastore.py",)),
+    Target(
+        "metastore",
+        (
+            "sitegen/metastore/session.py",
+            "sitegen/metastore/duckdb_engine.py",
+            "sitegen/metastore/loader.py",
+            "sitegen/metastore/validate.py",
+            "sitegen/metastore/persist.py",
+        ),
+        ("tests/test_metastore.py",),
+    ),
     Target(
         "cli",
         (
