@@ -90,34 +90,10 @@ class GenerationLoader:
         """Load the generation `pointer` names: every file checked against its digest."""
         for kind in KINDS:
             path = self._where(pointer.files[kind])
-            blob = self._checked_blob(path, pointer.sha256[kind])
+            blob = checked_blob(self.fs, path, pointer.sha256[kind], local=self._local)
             self._load(kind, path, blob=blob, expect=pointer)
         self._finish_load()
         return IndexInfo(pointer.schema, pointer.fingerprint, pointer.build, pointer.written)
-
-    def _checked_blob(self, path: str, digest: str) -> bytes | None:
-        """Check a generation file against the pointer's digest; its bytes when not local
-        (they are loaded from memory then, one download instead of two)."""
-        pointer_name = generations.POINTER
-        try:
-            if self.fs.isdir(path):
-                raise MetaStoreError(f"{path}: a folder where an index file should be")
-            if self._local:
-                found, blob = generations.sha256_of(self.fs, path), None
-            else:
-                blob = bytes(self.fs.cat_file(path))
-                found = hashlib.sha256(blob).hexdigest()
-        except FileNotFoundError as exc:
-            raise MetaStoreError(
-                f"{path}: missing (named by {pointer_name}; the index is incomplete)"
-            ) from exc
-        except OSError as exc:
-            raise MetaStoreError(f"{path}: cannot read the index file ({exc})") from exc
-        if found != digest:
-            raise MetaStoreError(
-                f"{path}: sha256 differs from {pointer_name} (the file was changed or cut short)"
-            )
-        return blob
 
     def load_legacy(self) -> IndexInfo | None:
         """A flat index of earlier versions: both files, one build; `index` migrates it."""
@@ -256,3 +232,30 @@ class GenerationLoader:
             self.con.execute(f"INSERT INTO _keyed_{kind} SELECT * FROM {kind}")
             self.con.execute(f"DROP TABLE {kind}")
             self.con.execute(f"ALTER TABLE _keyed_{kind} RENAME TO {kind}")
+
+
+def checked_blob(
+    fs: fsspec.AbstractFileSystem, path: str, digest: str, *, local: bool
+) -> bytes | None:
+    """Check a generation file against the pointer's digest; its bytes when not local
+    (they are loaded from memory then, one download instead of two)."""
+    pointer_name = generations.POINTER
+    try:
+        if fs.isdir(path):
+            raise MetaStoreError(f"{path}: a folder where an index file should be")
+        if local:
+            found, blob = generations.sha256_of(fs, path), None
+        else:
+            blob = bytes(fs.cat_file(path))
+            found = hashlib.sha256(blob).hexdigest()
+    except FileNotFoundError as exc:
+        raise MetaStoreError(
+            f"{path}: missing (named by {pointer_name}; the index is incomplete)"
+        ) from exc
+    except OSError as exc:
+        raise MetaStoreError(f"{path}: cannot read the index file ({exc})") from exc
+    if found != digest:
+        raise MetaStoreError(
+            f"{path}: sha256 differs from {pointer_name} (the file was changed or cut short)"
+        )
+    return blob
