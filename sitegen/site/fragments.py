@@ -44,8 +44,11 @@ def _renderer_fingerprint() -> str:
     import sitegen.urls
 
     digest = hashlib.blake2b(FORMAT.encode(), digest_size=16)
-    for module in (sitegen.markdown, sitegen.urls, sitegen.site.links):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    # Every module of the markdown package (sorted: the key must not depend on the listing).
+    markdown = sorted(Path(str(sitegen.markdown.__file__)).parent.glob("*.py"))
+    others = [Path(str(module.__file__)) for module in (sitegen.urls, sitegen.site.links)]
+    for path in (*markdown, *others):
+        digest.update(path.read_bytes())
     for package in ("markdown-it-py", "mdit-py-plugins", "pygments"):
         with contextlib.suppress(PackageNotFoundError):
             digest.update(f"{package}={version(package)};".encode())
