@@ -63,6 +63,26 @@ class Stage(Protocol):
     def abort(self) -> None: ...
 
 
+class FolderStage:
+    """Staging into one local folder, the site's paths below it: the part every stage shares
+    (a local `--out` stages beside it, an object store in a temp folder)."""
+
+    folder: Path
+    written: set[str]
+
+    def path_for(self, index: int, site_path: str) -> Path:
+        return self.folder / site_path
+
+    def register(self, site_path: str, index: int) -> None:
+        self.written.add(site_path)
+
+    def stage(self, site_path: str, data: bytes, index: int) -> None:
+        target = self.path_for(index, site_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.register(site_path, index)
+
+
 class Target(Protocol):
     """Where a site is published: a local folder or an object store."""
 

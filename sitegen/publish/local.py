@@ -34,6 +34,7 @@ from typing import Any
 from sitegen.publish.common import (
     MANIFEST,
     Carried,
+    FolderStage,
     PublishError,
     PublishUsageError,
     parents,
@@ -219,7 +220,7 @@ class LocalTarget:
         return LocalStage(self, background_cleanup=self.background_cleanup)
 
 
-class LocalStage:
+class LocalStage(FolderStage):
     """A complete new tree beside the live one; :meth:`commit` swaps it in."""
 
     def __init__(self, target: LocalTarget, *, background_cleanup: bool = False) -> None:
@@ -237,18 +238,6 @@ class LocalStage:
         self.folder.mkdir()
         self.cleanup: Path | None = self.folder  # what abort() removes
         self.written: set[str] = set()
-
-    def path_for(self, index: int, site_path: str) -> Path:
-        return self.folder / site_path
-
-    def register(self, site_path: str, index: int) -> None:
-        self.written.add(site_path)
-
-    def stage(self, site_path: str, data: bytes, index: int) -> None:
-        target = self.path_for(index, site_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.register(site_path, index)
 
     def abort(self) -> None:
         if self.cleanup is not None and self.cleanup.exists():

@@ -24,6 +24,7 @@ from sitegen.publish.common import (
     INDEX_POINTER,
     MANIFEST,
     Carried,
+    FolderStage,
     PublishError,
     PublishUsageError,
 )
@@ -120,25 +121,13 @@ class RemoteTarget:
         return RemoteStage(self)
 
 
-class RemoteStage:
+class RemoteStage(FolderStage):
     """Rendered files in a local temp folder until the commit uploads them."""
 
     def __init__(self, target: RemoteTarget) -> None:
         self.target = target
         self.folder = Path(tempfile.mkdtemp(prefix="sitegen-stage-"))
         self.written: set[str] = set()
-
-    def path_for(self, index: int, site_path: str) -> Path:
-        return self.folder / site_path
-
-    def register(self, site_path: str, index: int) -> None:
-        self.written.add(site_path)
-
-    def stage(self, site_path: str, data: bytes, index: int) -> None:
-        target = self.path_for(index, site_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.register(site_path, index)
 
     def abort(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -21,8 +21,6 @@ from sitegen.library import Library
 from sitegen.site.pages.not_found import locate_script
 from sitegen.urls import SiteUrls
 from tests.site.helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     BuiltSite,
     browser,
     build,
@@ -35,16 +33,6 @@ from tests.site.helpers import (
 pytestmark = browser
 PWNED = re.compile(r"__pwned|alert\(")
 LOCATE_SCRIPT, LOCATE_HASH = locate_script(SiteUrls())
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_pages_load_without_console_errors(chromium: Any, site: BuiltSite) -> None:

@@ -4,13 +4,12 @@ numbers, and descriptions' inline Markdown; on a desktop and a 390x844 phone, li
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sitegen import targets
-from tests.site.helpers import CHROMIUM, CHROMIUM_ARGS, BuiltSite, browser, serve, watched
+from tests.site.helpers import BuiltSite, browser, serve, watched
 
 pytestmark = browser
 
@@ -28,16 +27,6 @@ SCRIPT = "skills/terraform-plan-reviewer/index.html#file-scripts/check_plan.py"
 SCRIPT_SECTION = '[id="file-scripts/check_plan.py"]'
 SCRIPT_CODE = '[id="sg-code-scripts/check_plan.py"]'
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def context_options(name: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.site.helpers import CHROMIUM, CHROMIUM_ARGS, BuiltSite, browser, build, watched
+from tests.site.helpers import BuiltSite, browser, build, watched
 
 pytestmark = browser
 
@@ -74,16 +74,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _pretty(url: str) -> str:

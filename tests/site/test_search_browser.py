@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 
 from sitegen.library import Library
 from tests.conftest import EXAMPLE_LIBRARY
-from tests.site.helpers import CHROMIUM, CHROMIUM_ARGS, BuiltSite, browser, build, serve, watched
+from tests.site.helpers import BuiltSite, browser, build, serve, watched
 
 pytestmark = browser
 
@@ -33,16 +32,6 @@ TYPOS = [
 ]
 PARAPHRASE = "blind visitors struggle with our checkout"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
