@@ -19,6 +19,9 @@ from sitegen.metastore.errors import MetaStoreError
 from sitegen.metastore.loader import GenerationLoader
 from sitegen.metastore.persist import switch_generation, write_generation
 from sitegen.metastore.tables import CASTS, create_tables
+from sitegen.metastore.vectors import VectorScan
+
+SQL_SCANS = 2  # queries a reader answers by SQL before it loads the vectors as a matrix
 
 
 class DuckDBEngine:
@@ -52,6 +55,8 @@ class DuckDBEngine:
             self.con.register_filesystem(fs)
         create_tables(self.con, primary_key=not read_only)
         self._loader = GenerationLoader(self.con, fs, self.index_dir, read_only=read_only)
+        self.vectors = VectorScan(self.con)  # dropped whenever the tables change
+        self._scans = 0  # SQL scans so far (see nearest)
 
     @property
     def upgraded(self) -> bool:
@@ -70,6 +75,7 @@ class DuckDBEngine:
         Every fault is a MetaStoreError naming the file and the fault. A file that vanished
         or changed under us is retried once the pointer has moved (a writer switched it).
         """
+        self.vectors.clear()
         if self._ignore_existing:
             return None
         if self._given is not None:
@@ -127,6 +133,19 @@ class DuckDBEngine:
     def nearest(
         self, kinds: Sequence[str], vector: np.ndarray, limit: int, max_distance: float
     ) -> list[tuple[str, dict[str, Any], float]]:
+        # A one-shot reader (`sitegen match`: one scan, two with a typo corrected) is served by
+        # SQL scans (~4 ms each at 5,000); a reader that keeps asking (the server, MCP, eval)
+        # loads the vectors as a matrix once (~50-70 ms) and ranks each later query by a
+        # matrix product (~0.1 ms).
+        if self._scans >= SQL_SCANS:
+            ranked = [r for r in self.vectors.nearest(kinds, vector, limit) if r[2] <= max_distance]
+            return [(kind, self.vectors.row(kind, rowid), d) for kind, rowid, d in ranked]
+        self._scans += 1
+        return self._nearest_sql(kinds, vector, limit, max_distance)
+
+    def _nearest_sql(
+        self, kinds: Sequence[str], vector: np.ndarray, limit: int, max_distance: float
+    ) -> list[tuple[str, dict[str, Any], float]]:
         # Rank on (kind, rowid, distance) alone, then fetch the few winners' columns by rowid:
         # carrying every text column through the scan costs more than the distance math.
         union = " UNION ALL ".join(
@@ -162,6 +181,7 @@ class DuckDBEngine:
     def upsert(self, kind: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
+        self.vectors.clear()
         # One columnar insert: executemany converts row by row and took ~30 s for 5,000
         # entries; an Arrow table goes in at once.
         import pyarrow as pa
@@ -177,6 +197,7 @@ class DuckDBEngine:
             self.con.unregister("_upserts")
 
     def delete(self, kind: str, names: Sequence[str]) -> None:
+        self.vectors.clear()
         if names:
             self.con.execute(f"DELETE FROM {kind} WHERE list_contains(?, name)", [list(names)])
 
