@@ -197,7 +197,9 @@ def parse(path: Path) -> LinkCollector:
 # -- serving ----------------------------------------------------------------------------------
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """A static host for a built site under a URL prefix (paths outside it are 404)."""
+
     prefix = "/"
     extra_headers: Mapping[str, str] = {}
 
@@ -219,7 +221,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def serve(root: Path, prefix: str = "/", headers: Mapping[str, str] | None = None) -> Iterator[str]:
     """Serve `root` under `prefix` on 127.0.0.1; yields the base URL (ending with prefix)."""
-    handler = type("Handler", (_Handler,), {"prefix": prefix, "extra_headers": dict(headers or {})})
+    attributes = {"prefix": prefix, "extra_headers": dict(headers or {})}
+    handler = type("Handler", (StaticHandler,), attributes)
     server = socketserver.ThreadingTCPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import http.server
 import shutil
 import socket
 import socketserver
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.site.helpers import BuiltSite, browser, build, watched
+from tests.site.helpers import BuiltSite, StaticHandler, browser, build, watched
 
 pytestmark = browser
 
@@ -25,20 +24,9 @@ MISSING = ("skills/old-name/", "roles/gone/files/notes.md.html", "tags/nothing/"
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
 
 
-class _PagesHandler(http.server.SimpleHTTPRequestHandler):
+class _PagesHandler(StaticHandler):
     """A static host that answers every missing path under the prefix with 404.html, as
     GitHub Pages, Netlify and most hosts do."""
-
-    prefix = "/"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def translate_path(self, path: str) -> str:
-        clean = path.split("?", 1)[0].split("#", 1)[0]
-        if not clean.startswith(self.prefix):
-            return str(Path(self.directory) / "__outside_the_prefix__")
-        return super().translate_path("/" + clean[len(self.prefix) :])
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(self.directory) / "404.html"
