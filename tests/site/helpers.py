@@ -219,12 +219,19 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(root: Path, prefix: str = "/", headers: Mapping[str, str] | None = None) -> Iterator[str]:
+def serve(
+    root: Path,
+    prefix: str = "/",
+    headers: Mapping[str, str] | None = None,
+    *,
+    handler: type[StaticHandler] = StaticHandler,
+    port: int = 0,
+) -> Iterator[str]:
     """Serve `root` under `prefix` on 127.0.0.1; yields the base URL (ending with prefix)."""
     attributes = {"prefix": prefix, "extra_headers": dict(headers or {})}
-    handler = type("Handler", (StaticHandler,), attributes)
+    bound = type("Handler", (handler,), attributes)
     server = socketserver.ThreadingTCPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+        ("127.0.0.1", port), functools.partial(bound, directory=str(root))
     )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -5,18 +5,14 @@ on desktop and a 390x844 phone, light and dark. It must be styled and its links 
 from __future__ import annotations
 
 import contextlib
-import functools
 import shutil
 import socket
-import socketserver
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.site.helpers import BuiltSite, StaticHandler, browser, build, watched
+from tests.site.helpers import BuiltSite, StaticHandler, browser, build, serve, watched
 
 pytestmark = browser
 
@@ -42,20 +38,8 @@ class _PagesHandler(StaticHandler):
             self.wfile.write(body)
 
 
-@contextlib.contextmanager
-def pages_host(root: Path, prefix: str, port: int = 0) -> Iterator[str]:
-    handler = type("Handler", (_PagesHandler,), {"prefix": prefix})
-    server = socketserver.ThreadingTCPServer(
-        ("127.0.0.1", port), functools.partial(handler, directory=str(root))
-    )
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def pages_host(root: Path, prefix: str, port: int = 0) -> contextlib.AbstractContextManager[str]:
+    return serve(root, prefix, handler=_PagesHandler, port=port)
 
 
 def _free_port() -> int:
