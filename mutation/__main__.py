@@ -25,14 +25,21 @@ import os
 import random
 import re
 import shlex
+import subprocess
 import sys
 import time
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mutation.targets import OPERATORS, TARGETS, Target
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cosmic_ray.work_item import MutationSpec, WorkResult
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".mutation"
@@ -82,10 +89,71 @@ def load_equivalents() -> list[Equivalent]:
     return [Equivalent(**item) for item in data.get("equivalent", [])]
 
 
-def test_command(target: Target) -> str:
+PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=")
+
+
+def test_command(tests: Sequence[str]) -> str:
     """Stop at the first failure: a mutant needs one red test, not all of them."""
-    args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
-    return shlex.join([*args, *target.tests])
+    return shlex.join([*PYTEST, "-x", *tests])
+
+
+def coverage_map(target: Target) -> dict[str, dict[int, set[str]]]:
+    """Which tests run each line of the target's files: {file: {line: {test node id}}}.
+
+    The target's tests run once under coverage with one context per test. A mutant then runs
+    only the tests that run its line first, and the whole set only when those let it live, so
+    a killed mutant costs a few tests rather than the target's whole suite. A line run outside
+    any test (import time, a subprocess) maps to "" and gets the whole set."""
+    from coverage import CoverageData
+
+    data_file = STATE / f"{target.name}.coverage"
+    rc = STATE / "coveragerc"
+    rc.write_text("[run]\npatch = subprocess\nparallel = true\n")
+    for old in STATE.glob(f"{target.name}.coverage*"):
+        old.unlink()
+    env = {**os.environ, "COVERAGE_FILE": str(data_file)}
+    args = [
+        *PYTEST,
+        "--cov=sitegen",
+        f"--cov-config={rc}",
+        "--cov-context=test",
+        "--cov-report=",
+        *target.tests,
+    ]
+    done = subprocess.run(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise SystemExit(f"{target.name}: the tests fail on the real code; fix them first")
+    data = CoverageData(str(data_file))
+    data.read()
+    found: dict[str, dict[int, set[str]]] = {}
+    for measured in data.measured_files():
+        path = Path(measured).resolve()
+        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
+        if rel not in target.files:
+            continue
+        by_line = data.contexts_by_lineno(measured)
+        found[rel] = {line: {c.split("|")[0] for c in tests} for line, tests in by_line.items()}
+    return found
+
+
+def tests_for(
+    target: Target, covered: dict[int, set[str]], first: int, last: int
+) -> list[str] | None:
+    """The tests that run lines first..last, in the target's order; None means all of them."""
+    contexts: set[str] = set()
+    for line in range(first, last + 1):
+        contexts |= covered.get(line, set())
+    if not contexts or "" in contexts:
+        return None
+    return sorted(contexts, key=lambda node: (_rank(target, node), node))
+
+
+def _rank(target: Target, node: str) -> int:
+    path = node.split("::")[0]
+    for n, tests in enumerate(target.tests):
+        if path == tests or path.startswith(tests.rstrip("/") + "/"):
+            return n
+    return len(target.tests)
 
 
 def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -140,21 +208,47 @@ def init_session(
                     )
 
 
+def judge(target: Target, mutation: MutationSpec, selected: list[str] | None) -> WorkResult:
+    """Apply one mutant, run the tests that run its line, then (if it lives) all of them."""
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import _make_diff, use_mutation
+    from cosmic_ray.testing import run_tests
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    operator = cosmic_ray.plugins.get_operator(mutation.operator_name)()
+    with use_mutation(mutation.module_path, operator, mutation.occurrence) as (before, after):
+        if after is None:
+            return WorkResult(worker_outcome=WorkerOutcome.NO_TEST)
+        outcome = TestOutcome.SURVIVED
+        output = ""
+        if selected is not None:
+            outcome, output = run_tests(test_command(selected), target.timeout)
+        if outcome == TestOutcome.SURVIVED:
+            outcome, output = run_tests(test_command(target.tests), target.timeout)
+        diff = "\n".join(_make_diff(before, after, mutation.module_path))
+    return WorkResult(
+        output=output, diff=diff, test_outcome=outcome, worker_outcome=WorkerOutcome.NORMAL
+    )
+
+
 def run_session(target: Target, session: Path) -> None:
-    """Apply each pending mutant in turn, run the target's tests, record the outcome."""
-    from cosmic_ray.mutating import mutate_and_test
+    """Apply each pending mutant in turn, run the tests that can see it, record the outcome."""
     from cosmic_ray.work_db import WorkDB, use_db
 
-    command = test_command(target)
     with use_db(str(session), mode=WorkDB.Mode.open) as db:
-        pending = sorted(db.pending_work_items, key=lambda w: (
-            str(w.mutations[0].module_path), w.mutations[0].start_pos, w.job_id
-        ))
+        pending = sorted(
+            db.pending_work_items,
+            key=lambda w: (str(w.mutations[0].module_path), w.mutations[0].start_pos, w.job_id),
+        )
+        if not pending:
+            return
+        covered = coverage_map(target)
         for n, item in enumerate(pending, 1):
             m = item.mutations[0]
             rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
             started = time.monotonic()
-            result = mutate_and_test(item.mutations, command, target.timeout)
+            selected = tests_for(target, covered.get(rel, {}), m.start_pos[0], m.end_pos[0])
+            result = judge(target, m, selected)
             db.set_result(item.job_id, result)
             outcome = result.test_outcome or result.worker_outcome
             print(
@@ -191,17 +285,23 @@ def scores(target: Target, session: Path) -> list[Score]:
 
 
 def print_table(all_scores: list[Score]) -> None:
-    print(f"\n{'target':<10} {'module':<30} {'killed':>6} {'surv':>5} {'equiv':>5} "
-          f"{'other':>5} {'score':>7}")
+    print(
+        f"\n{'target':<10} {'module':<30} {'killed':>6} {'surv':>5} {'equiv':>5} "
+        f"{'other':>5} {'score':>7}"
+    )
     totals: Counter[str] = Counter()
     for s in all_scores:
-        print(f"{s.target:<10} {s.file:<30} {s.killed:>6} {s.survived:>5} {s.equivalent:>5} "
-              f"{s.other:>5} {s.percent:>6.1f}%")
+        print(
+            f"{s.target:<10} {s.file:<30} {s.killed:>6} {s.survived:>5} {s.equivalent:>5} "
+            f"{s.other:>5} {s.percent:>6.1f}%"
+        )
         totals.update(killed=s.killed, survived=s.survived)
     judged = totals["killed"] + totals["survived"]
     if judged:
-        print(f"{'all':<41} {totals['killed']:>6} {totals['survived']:>5} "
-              f"{'':>11} {100.0 * totals['killed'] / judged:>7.1f}%")
+        print(
+            f"{'all':<41} {totals['killed']:>6} {totals['survived']:>5} "
+            f"{'':>11} {100.0 * totals['killed'] / judged:>7.1f}%"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,8 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [known[name] for name in args.targets] or list(TARGETS)
     STATE.mkdir(exist_ok=True)
     # Subprocesses the tests start (`sitegen ...`, workers) import the mutated tree too.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT),
-                                                             os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
     os.chdir(ROOT)
     equivalents = load_equivalents()
     all_scores: list[Score] = []
@@ -230,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.report:
             if not (args.resume and session.exists()):
                 init_session(target, session, equivalents, args.sample)
-            print(f"{target.name}: {test_command(target)}", flush=True)
+            print(f"{target.name}: {test_command(target.tests)}", flush=True)
             started = time.monotonic()
             run_session(target, session)
             print(f"{target.name}: {time.monotonic() - started:.0f}s", flush=True)

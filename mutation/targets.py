@@ -33,9 +33,21 @@ TARGETS: tuple[Target, ...] = (
             "sitegen/library/selection.py",
             "sitegen/library/model.py",
         ),
-        ("tests/test_library.py", "tests/test_layouts.py"),
+        (
+            "tests/test_library.py",
+            "tests/test_layouts.py",
+            "tests/test_config.py",
+            "tests/test_entry.py",
+            "tests/test_dates.py",
+            "tests/test_spec_oracle.py",
+            "tests/test_indexer.py",
+        ),
     ),
-    Target("indexer", ("sitegen/indexer.py",), ("tests/test_indexer.py",)),
+    Target(
+        "indexer",
+        ("sitegen/indexer.py",),
+        ("tests/test_indexer.py", "tests/test_dates.py", "tests/test_corrupt_index.py"),
+    ),
     Target(
         "metastore",
         (
@@ -45,7 +57,12 @@ TARGETS: tuple[Target, ...] = (
             "sitegen/metastore/validate.py",
             "sitegen/metastore/persist.py",
         ),
-        ("tests/test_metastore.py",),
+        (
+            "tests/test_metastore.py",
+            "tests/test_vectors.py",
+            "tests/test_corrupt_index.py",
+            "tests/test_indexer.py",
+        ),
     ),
     Target(
         "cli",
@@ -82,12 +99,16 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_server.py",
             "tests/test_server_hardening.py",
             "tests/test_server_site.py",
+            "tests/test_serve_site_index.py",
+            "tests/test_server_openapi.py",
+            "tests/test_server_batcher.py",
+            "tests/test_server_command.py",
         ),
     ),
     Target(
         "publish",
         ("sitegen/publish/local.py", "sitegen/publish/common.py", "sitegen/generations.py"),
-        ("tests/test_publish.py", "tests/test_metastore.py"),
+        ("tests/test_publish.py", "tests/test_metastore.py", "tests/test_corrupt_index.py"),
     ),
 )
 
