@@ -4,6 +4,7 @@
     python -m mutation search cli      # some of them
     python -m mutation --resume        # go on with the mutants a stopped run left pending
     python -m mutation --sample 40     # a seeded random 40 mutants per target: an estimate
+    python -m mutation --survivors     # judge again the mutants that lived (after new tests)
 
 Cosmic Ray makes the mutants (one small change each, written into the source file and put
 back afterwards) and this driver runs each target's own tests against them, one mutant at a
@@ -231,6 +232,33 @@ def judge(target: Target, mutation: MutationSpec, selected: list[str] | None) ->
     )
 
 
+def reopen_survivors(session: Path, equivalents: list[Equivalent]) -> None:
+    """Put the mutants that lived back in the queue (after new tests), minus new equivalents.
+
+    Only valid while the mutated files are unchanged: a mutant is its file, operator and
+    occurrence, and an edit above it would point the same numbers at another spot."""
+    import sqlite3
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    lines: dict[str, list[str]] = {}
+    with use_db(str(session), mode=WorkDB.Mode.open) as work:
+        for item in work.pending_work_items:
+            m = item.mutations[0]
+            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            source = _source_line(rel, m.start_pos[0], lines)
+            for eq in equivalents:
+                if eq.matches(rel, source, m.operator_name):
+                    result = WorkResult(
+                        worker_outcome=WorkerOutcome.SKIPPED, output=f"equivalent: {eq.why}"
+                    )
+                    work.set_result(item.job_id, result)
+                    break
+
+
 def run_session(target: Target, session: Path) -> None:
     """Apply each pending mutant in turn, run the tests that can see it, record the outcome."""
     from cosmic_ray.work_db import WorkDB, use_db
@@ -308,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
     parser.add_argument("--resume", action="store_true", help="keep sessions; run what is left")
+    parser.add_argument(
+        "--survivors", action="store_true", help="judge again only the mutants that lived"
+    )
     parser.add_argument("--report", action="store_true", help="print the last scores; run nothing")
     parser.add_argument(
         "--sample", type=int, metavar="N", help="run a seeded random N mutants per target"
@@ -329,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     for target in chosen:
         session = STATE / f"{target.name}.sqlite"
         if not args.report:
-            if not (args.resume and session.exists()):
+            if args.survivors and session.exists():
+                reopen_survivors(session, equivalents)
+            elif not (args.resume and session.exists()):
                 init_session(target, session, equivalents, args.sample)
             print(f"{target.name}: {test_command(target.tests)}", flush=True)
             started = time.monotonic()
