@@ -108,7 +108,12 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "publish",
         ("sitegen/publish/local.py", "sitegen/publish/common.py", "sitegen/generations.py"),
-        ("tests/test_publish.py", "tests/test_metastore.py", "tests/test_corrupt_index.py"),
+        (
+            "tests/test_generations.py",
+            "tests/test_publish.py",
+            "tests/test_metastore.py",
+            "tests/test_corrupt_index.py",
+        ),
     ),
 )
 

@@ -15,7 +15,7 @@ import pytest
 
 from sitegen.publish import LocalTarget, PublishError
 from sitegen.publish.common import MANIFEST
-from sitegen.publish.local import recover
+from sitegen.publish.local import RENAME_EXCHANGE, RENAME_NOREPLACE, _renameat2, _rmtree, recover
 
 
 def make_site(root: Path) -> None:
@@ -145,3 +145,33 @@ def test_recover_finishes_a_journaled_switch(tmp_path: Path, renamed: int) -> No
     else:
         assert (out / "index.html").read_text() == "new generation"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_the_switch_primitive_exchanges_two_trees_and_never_replaces(tmp_path: Path) -> None:
+    """The whole-site switch is one renameat2(2): EXCHANGE swaps two folders in one step,
+    NOREPLACE moves a first tree in but refuses to land on one that exists."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "from-a").write_text("a")
+    (b / "from-b").write_text("b")
+    _renameat2(a, b, RENAME_EXCHANGE)
+    assert sorted(p.name for p in a.iterdir()) == ["from-b"]
+    assert sorted(p.name for p in b.iterdir()) == ["from-a"]
+    with pytest.raises(FileExistsError):
+        _renameat2(a, b, RENAME_NOREPLACE)
+    _renameat2(a, tmp_path / "c", RENAME_NOREPLACE)
+    assert not a.exists() and (tmp_path / "c" / "from-b").is_file()
+
+
+def test_removing_a_leftover_never_follows_a_link_and_tolerates_absence(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "file").write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(kept, target_is_directory=True)
+    _rmtree(link)
+    assert not link.is_symlink() and (kept / "file").is_file()
+    _rmtree(tmp_path / "absent")
+    _rmtree(kept)
+    assert not kept.exists()
