@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.publish import LocalTarget, PublishError
-from sitegen.publish.common import MANIFEST
+from sitegen.publish.common import MANIFEST, PublishUsageError
 from sitegen.publish.local import RENAME_EXCHANGE, RENAME_NOREPLACE, _renameat2, _rmtree, recover
 
 
@@ -51,11 +51,11 @@ def test_generation_replaces_creates_removes_and_keeps_user_files(tmp_path: Path
     cname = os.stat(out / "CNAME")
     carried = publish(
         out,
-        {"a/page.html": "new page", "b/new.html": "created", MANIFEST: "{}"},
+        {"a/page.html": "new page", "b/c/new.html": "created", MANIFEST: "{}"},
         {"a/page.html", "gone.html", "keep.html", MANIFEST},
     )
     assert (out / "a" / "page.html").read_text() == "new page"
-    assert (out / "b" / "new.html").read_text() == "created"
+    assert (out / "b" / "c" / "new.html").read_text() == "created"
     assert not (out / "gone.html").exists()
     for path, before in (("keep.html", kept), ("CNAME", cname)):
         after = os.stat(out / path)
@@ -65,6 +65,7 @@ def test_generation_replaces_creates_removes_and_keeps_user_files(tmp_path: Path
     assert (out / "empty-folder").is_dir()
     assert sorted(carried.kept) == ["CNAME", "custom/extra.html", "link.html"]
     assert carried.removed == 1
+    assert carried.linked == 4  # keep.html and the user's three files, not copied
     assert "kept 3 file(s) sitegen did not write" in (carried.report() or "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
@@ -175,3 +176,61 @@ def test_removing_a_leftover_never_follows_a_link_and_tolerates_absence(tmp_path
     _rmtree(tmp_path / "absent")
     _rmtree(kept)
     assert not kept.exists()
+
+
+def test_out_is_refused_where_publishing_would_destroy_something(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--out is replaced whole, so it must be a folder sitegen built (or nothing yet), and
+    neither the file system root, the home folder, nor anything overlapping the library."""
+    library = tmp_path / "library"
+    (library / "skills").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    refused = {
+        "/": "refusing to use this folder",
+        str(tmp_path / "home"): "refusing to use this folder",
+        str(library): "must not overlap",
+        str(library / "skills" / "site"): "must not overlap",
+        str(tmp_path): "must not overlap",
+    }
+    for out, message in refused.items():
+        with pytest.raises(PublishUsageError, match=message):
+            LocalTarget(out).check([str(library)])
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    for out, message in (
+        (a_file, "exists and is not a folder"),
+        (dangling, "exists and is not a folder"),
+        (full, "was not built by sitegen"),
+    ):
+        with pytest.raises(PublishUsageError, match=message):
+            LocalTarget(str(out)).check([str(library)])
+    built = tmp_path / "built"
+    make_site(built)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    linked = tmp_path / "linked"
+    linked.symlink_to(built, target_is_directory=True)
+    for fine in (built, empty, linked, tmp_path / "new" / "site"):
+        LocalTarget(str(fine)).check([str(library)])
+
+
+def test_recover_removes_only_our_old_trees_beside_a_symlinked_out(tmp_path: Path) -> None:
+    current = tmp_path / "site.sitegen-site-aaa111"
+    make_site(current)
+    old = tmp_path / "site.sitegen-site-bbb222"
+    old.mkdir()
+    (old / "index.html").write_text("old")
+    users = [tmp_path / "site.sitegen-site-notes", tmp_path / "site.sitegen-site-ccc333.bak"]
+    users[0].mkdir()
+    users[1].write_text("a file that only looks like ours")
+    out = tmp_path / "site"
+    out.symlink_to(current.name, target_is_directory=True)
+    assert recover(out) == [old.name]
+    assert current.is_dir() and not old.exists() and all(p.exists() for p in users)
