@@ -22,6 +22,7 @@ not (its mutated copy lives in `mutants/`, outside what a subprocess imports).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +219,16 @@ def judge(target: Target, mutation: MutationSpec, selected: list[str] | None) ->
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     operator = cosmic_ray.plugins.get_operator(mutation.operator_name)()
-    with use_mutation(mutation.module_path, operator, mutation.occurrence) as (before, after):
+    with contextlib.ExitStack() as stack:
+        try:
+            applied = use_mutation(mutation.module_path, operator, mutation.occurrence)
+            before, after = stack.enter_context(applied)
+        except Exception:  # Cosmic Ray cannot make this one (its parser meets a construct)
+            return WorkResult(
+                output=traceback.format_exc(),
+                test_outcome=TestOutcome.INCOMPETENT,
+                worker_outcome=WorkerOutcome.EXCEPTION,
+            )
         if after is None:
             return WorkResult(worker_outcome=WorkerOutcome.NO_TEST)
         outcome = TestOutcome.SURVIVED
