@@ -166,6 +166,22 @@ def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+def skip_reason(
+    rel: str, source: str, mutation: MutationSpec, equivalents: list[Equivalent]
+) -> str | None:
+    """Why a mutant is not judged: not a change at all, or listed as equivalent."""
+    column = mutation.start_pos[1]
+    if mutation.operator_name.startswith("core/ReplaceBinaryOperator_Mul_"):
+        rest = source[column + 1 :].lstrip()
+        if source[column : column + 1] == "*" and (not rest or rest[0] in ",)"):
+            # Cosmic Ray takes the keyword-only marker in `def f(a, *, b)` for a product.
+            return "not an operator: the keyword-only marker of a signature"
+    for eq in equivalents:
+        if eq.matches(rel, source, mutation.operator_name):
+            return f"equivalent: {eq.why}"
+    return None
+
+
 def init_session(
     target: Target, session: Path, equivalents: list[Equivalent], sample: int | None = None
 ) -> None:
@@ -187,14 +203,9 @@ def init_session(
             mutation = item.mutations[0]
             rel = Path(mutation.module_path).resolve().relative_to(ROOT).as_posix()
             source = _source_line(rel, mutation.start_pos[0], lines)
-            reason = None
+            reason = skip_reason(rel, source, mutation, equivalents)
             if not keep.match(mutation.operator_name):
                 reason = "operator not used"
-            else:
-                for eq in equivalents:
-                    if eq.matches(rel, source, mutation.operator_name):
-                        reason = f"equivalent: {eq.why}"
-                        break
             if reason is not None:
                 db.set_result(
                     item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=reason)
@@ -260,14 +271,10 @@ def reopen_survivors(session: Path, equivalents: list[Equivalent]) -> None:
         for item in work.pending_work_items:
             m = item.mutations[0]
             rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
-            source = _source_line(rel, m.start_pos[0], lines)
-            for eq in equivalents:
-                if eq.matches(rel, source, m.operator_name):
-                    result = WorkResult(
-                        worker_outcome=WorkerOutcome.SKIPPED, output=f"equivalent: {eq.why}"
-                    )
-                    work.set_result(item.job_id, result)
-                    break
+            reason = skip_reason(rel, _source_line(rel, m.start_pos[0], lines), m, equivalents)
+            if reason is not None:
+                result = WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=reason)
+                work.set_result(item.job_id, result)
 
 
 def run_session(target: Target, session: Path) -> None:
