@@ -85,6 +85,7 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_cli_check.py",
             "tests/test_exit_codes.py",
             "tests/test_cli_build.py",
+            "tests/test_install.py",
         ),
     ),
     Target(

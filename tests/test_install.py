@@ -311,13 +311,43 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_cli_install_installed_update(site: Path, isolated: Path) -> None:
     code, out, _ = run("install", SKILL, "--from", str(site), "--json")
     assert code == 0
-    assert json.loads(out)["path"] == str(isolated / ".claude" / "skills" / SKILL)
-    code, out, err = run("installed", "--json")
-    assert code == 0 and json.loads(out)[0]["status"] == "up to date"
+    done = json.loads(out)
+    assert out == json.dumps(done, indent=2) + "\n"  # every --json prints the same way
+    assert done["path"] == str(isolated / ".claude" / "skills" / SKILL)
+    assert (done["action"], done["kind"], done["name"]) == ("installed", "skills", SKILL)
+    code, out, _ = run("install", SKILL, "--from", str(site))
+    assert code == 0
+    assert out == (
+        f"already up to date: skills/{SKILL} -> {done['path']} (sha256:{done['digest'][:12]})\n"
+    )
+    for offline in ((), ("--offline",)):
+        code, out, err = run("installed", "--json", *offline)
+        assert code == 0 and out == json.dumps(json.loads(out), indent=2) + "\n"
+        assert json.loads(out)[0]["status"] == "up to date"
+        code, out, err = run("installed", *offline)
+        assert code == 0
+        assert out.startswith(f"skills/{SKILL}  {done['path']}  sha256:{done['digest'][:12]}  ")
+        assert out.endswith(": up to date\n")
+        assert err == "1 installed, 0 with an update available\n"
     code, out, err = run("update")
-    assert code == 0 and f"skills/{SKILL}: unchanged" in out
+    assert code == 0 and out.startswith(f"skills/{SKILL}: unchanged (")
+    assert err == "0 updated, 0 not updated\n"
+    code, out, _ = run("update", "--json")
+    assert code == 0 and json.loads(out)[0]["action"] == "unchanged"
+    assert out == json.dumps(json.loads(out), indent=2) + "\n"
     code, out, err = run("update", "nothing-like-this")
     assert code == 2 and err.strip() == "error: nothing installed named nothing-like-this"
+
+
+def test_cli_install_into_a_project(site: Path, isolated: Path) -> None:
+    project = Path.cwd()  # the isolated project folder, not the home folder
+    for agent, folder in (("claude", ".claude/skills"), ("agents", ".agents/skills")):
+        code, out, err = run(
+            "install", SKILL, "--from", str(site), "--scope", "project", "--agent", agent
+        )
+        assert code == 0, err
+        assert (project / folder / SKILL / "SKILL.md").is_file()
+        assert out.startswith(f"installed skills/{SKILL} -> {project / folder / SKILL} ")
 
 
 def test_cli_refusals_are_one_line_with_exit_codes(

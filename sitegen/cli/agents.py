@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from sitegen.cli.group import cli
 from sitegen.cli.options import CATALOG_HELP, MODEL_OPTION, Choice
+from sitegen.cli.output import print_json
 from sitegen.targets import AGENT_KEYS, DEFAULT_AGENT
 
 
@@ -78,7 +78,7 @@ def install_command(
         force=force,
     )
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        print_json(result.as_dict())
         return
     verb = {"installed": "installed", "updated": "updated", "unchanged": "already up to date:"}
     click.echo(
@@ -96,7 +96,7 @@ def installed_command(offline: bool, as_json: bool) -> None:
 
     found = statuses(check=not offline)
     if as_json:
-        click.echo(json.dumps([s.as_dict() for s in found], indent=2))
+        print_json([s.as_dict() for s in found])
         return
     for s in found:
         r = s.record
@@ -116,7 +116,7 @@ def update_command(names: tuple[str, ...], as_json: bool) -> None:
 
     outcomes = update(names)
     if as_json:
-        click.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+        print_json([o.as_dict() for o in outcomes])
     else:
         for o in outcomes:
             click.echo(f"{o.record.kind}/{o.record.name}: {o.action} ({o.message})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,7 +9,7 @@ import click
 from sitegen.batch import few_collections
 from sitegen.cli.group import cli
 from sitegen.cli.options import MODEL_OPTION, Choice, library_param, setting_option
-from sitegen.cli.output import bar, print_problems, say, step_printer
+from sitegen.cli.output import bar, print_json, print_problems, say, step_printer
 from sitegen.collisions import DEFAULT_COLLISION_DISTANCE
 
 
@@ -62,7 +61,7 @@ def check(
             progress=step_printer(),
         )
         if fmt == "json":
-            click.echo(json.dumps([c.as_dict() for c in found.pairs], indent=2))
+            print_json([c.as_dict() for c in found.pairs])
         else:
             for pair in found.pairs:
                 click.echo(pair.line())
@@ -70,7 +69,7 @@ def check(
         sys.exit(1 if found.same_kind else 0)
     result = check_library(library, strict=strict, flags=flags)
     if fmt == "json":
-        click.echo(json.dumps([p.as_dict() for p in result.problems], indent=2))
+        print_json([p.as_dict() for p in result.problems])
     else:
         print_problems(result.problems, err=False)
     click.echo(result.summary(), err=True)

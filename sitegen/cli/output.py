@@ -3,6 +3,7 @@ terminal, progress bars and steps, the match table and the eval report."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,11 @@ def print_problems(problems: Iterable[Problem], *, err: bool) -> None:
     for problem in problems:
         level = click.style(problem.level, fg=LEVEL_COLOURS.get(problem.level), bold=True)
         click.echo(f"{problem.path}:{problem.line}: {level}: {problem.message}", err=err)
+
+
+def print_json(data: Any) -> None:
+    """Every `--json` prints the same way: indented, keys in the order the API gives them."""
+    click.echo(json.dumps(data, indent=2))
 
 
 def say(message: str) -> None:

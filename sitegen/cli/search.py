@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from sitegen.cli.group import cli
 from sitegen.cli.options import MODEL_OPTION, Choice, nonempty
-from sitegen.cli.output import print_eval, print_table, say, step_printer
+from sitegen.cli.output import print_eval, print_json, print_table, say, step_printer
 from sitegen.search import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE, MAX_LIMIT, TYPES
 
 
@@ -79,7 +77,7 @@ def match_command(
             "for current results"
         )
     if as_json:
-        click.echo(json.dumps([m.as_dict() for m in found.result.results], indent=2))
+        print_json([m.as_dict() for m in found.result.results])
     else:
         print_table(found.result)
     if found.result.did_you_mean:
@@ -125,7 +123,7 @@ def eval_command(
 
     report = evaluate_library(queries, library, model=model, progress=step_printer())
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        print_json(report.as_dict())
     else:
         print_eval(report)
     check_gates(report, min_recall_at_1=min_recall_at_1, min_mrr=min_mrr)
