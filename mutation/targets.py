@@ -86,6 +86,7 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_exit_codes.py",
             "tests/test_cli_build.py",
             "tests/test_install.py",
+            "tests/test_quality.py::test_collisions_clean_on_example_and_found_in_a_colliding_library",
         ),
     ),
     Target(

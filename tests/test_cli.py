@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
+from sitegen.cli.group import SitegenGroup
 from sitegen.config import SETTINGS
 
 
@@ -26,6 +28,26 @@ def test_a_sitegen_error_is_one_line_and_its_exit_code(tmp_path: Path) -> None:
         code, out, err = run(command, str(missing))
         assert code == 2, (command, err)
         assert err == f"error: {missing}: no such library (folder not found)\n", (command, err)
+
+
+def test_a_bug_is_one_line_and_exit_1_and_a_traceback_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    group = SitegenGroup(name="sitegen")
+
+    @group.command()
+    def boom() -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.delenv("SITEGEN_DEBUG", raising=False)
+    result = CliRunner().invoke(group, ["boom"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: boom failed (RuntimeError: kaput); set SITEGEN_DEBUG=1 for the traceback\n"
+    )
+    monkeypatch.setenv("SITEGEN_DEBUG", "1")
+    result = CliRunner().invoke(group, ["boom"])
+    assert isinstance(result.exception, RuntimeError)
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

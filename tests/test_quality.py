@@ -163,6 +163,10 @@ def test_collisions_clean_on_example_and_found_in_a_colliding_library(
     assert ("merge-request-reviewer", "pull-request-reviewer") in names
     pair = next(p for p in pairs if p["a"]["name"] == "merge-request-reviewer")
     assert pair["distance"] < 0.3 and pair["suggestion"] and pair["shared_words"]
+    assert out == json.dumps(pairs, indent=2) + "\n"
+    code, text, summary = run("check", str(library), "--collisions")
+    assert code == 1 and len(text.splitlines()) == len(pairs)  # one line per pair, plain
+    assert "merge-request-reviewer" in text and f"{len(pairs)} pair(s)" in summary
 
 
 def test_example_typo_classes_meet_their_gate(indexed_example: Path, embedder) -> None:
