@@ -72,6 +72,14 @@ def set_vector(value: Callable[[int], list[float] | None]) -> Callable[[pa.Table
     return change
 
 
+def one_short_vector(table: pa.Table) -> pa.Table:
+    """A variable-length list column (what other writers make) with one vector a value short."""
+    rows = table.column("embedding").to_pylist()
+    rows[0] = rows[0][:-1]
+    position = table.schema.get_field_index("embedding")
+    return table.set_column(position, "embedding", pa.array(rows, type=pa.list_(pa.float32())))
+
+
 def with_metadata(key: bytes, value: bytes) -> Callable[[pa.Table], pa.Table]:
     def change(table: pa.Table) -> pa.Table:
         return table.replace_schema_metadata({**(table.schema.metadata or {}), key: value})
@@ -201,6 +209,8 @@ def variants(other: Path) -> dict[str, tuple[Corruption, str]]:
             lambda i: rewrite(i, "skills", set_vector(lambda n: [float("nan")] * n)), "NaN"),
         "zero vector": (
             lambda i: rewrite(i, "roles", set_vector(lambda n: [0.0] * n)), "all-zero"),
+        "vector a value short": (
+            lambda i: rewrite(i, "skills", one_short_vector), "corrupt index file"),
         "NULL vector": (
             lambda i: rewrite(i, "skills", set_vector(lambda n: None)), "NULL embedding"),
         "NULL inside a vector": (
