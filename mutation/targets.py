@@ -87,6 +87,8 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_cli_build.py",
             "tests/test_install.py",
             "tests/test_quality.py::test_collisions_clean_on_example_and_found_in_a_colliding_library",
+            "tests/test_corrupt_index.py::test_corrupt_index_is_reported_and_repaired_by_index"
+            "[parquet zero bytes]",
         ),
     ),
     Target(
