@@ -60,6 +60,7 @@ TARGETS: tuple[Target, ...] = (
         (
             "tests/test_metastore.py",
             "tests/test_vectors.py",
+            "tests/test_dates.py",
             "tests/test_corrupt_index.py",
             "tests/test_indexer.py",
         ),

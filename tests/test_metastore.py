@@ -269,9 +269,19 @@ def test_legacy_flat_index_is_read_and_migrated_by_the_next_writer(tmp_path: Pat
     index = tmp_path / "index"
     with MetaStore.open(fs, str(index), writable=True) as store:
         store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
+    with MetaStore.open(fs, str(index)) as store:
+        folder = generation_of(fs, str(index))
+        assert store.index_files() == [f"{folder}/roles.parquet", f"{folder}/skills.parquet"]
     make_legacy(fs, index)
     with MetaStore.open(fs, str(index)) as store:
         assert store.layout == "legacy" and [r.name for r in store.list()] == ["beta", "alpha"]
+        assert store.index_files() == [f"{index}/roles.parquet", f"{index}/skills.parquet"]
+        assert store.locations() == [
+            ("roles", "beta", "beta", "", record("roles", "beta", 2).etag),
+            ("skills", "alpha", "alpha", "", record("skills", "alpha", 1).etag),
+        ]
+    with MetaStore.open(fs, str(tmp_path / "none")) as store:
+        assert store.index_files() == [] and store.locations() == []
     with MetaStore.open(fs, str(index), writable=True) as store:
         store.mark_dirty()
     names = sorted(p.name for p in index.iterdir())
