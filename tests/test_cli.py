@@ -234,6 +234,10 @@ def test_match_warns_once_when_the_library_changed_after_the_index(
     assert "warning" not in run(*query)[2]
     definition.write_text(definition.read_text().replace("Cleans", "Scrubs"))
     os.utime(definition, (later, later))
+    assert run(*query)[2] == (
+        "warning: the library changed after its index was written (1 entry); "
+        "run `sitegen index` for current results\n"
+    )
     new = lib / "skills" / "brand-new"
     new.mkdir()
     (new / "SKILL.md").write_text("---\nname: brand-new\ndescription: New.\n---\n")

@@ -74,3 +74,20 @@ def test_index_strict_refuses_warnings(tmp_path: Path) -> None:
     code, _, err = run("index", "--strict", str(library))
     assert code == 1, err
     assert not (library / "index").exists() or not any((library / "index").iterdir())
+
+
+def test_eval_gates_at_their_boundary_and_their_ranges(
+    indexed_example: Path, tmp_path: Path
+) -> None:
+    queries = str(_queries(tmp_path))  # recall@1 is exactly 0.5
+    lib = ("--library", str(indexed_example))
+    assert run("eval", queries, *lib, "--min-recall-at-1", "0.5")[0] == 0
+    code, _, err = run("eval", queries, *lib, "--min-recall-at-1", "0.51")
+    assert code == 1 and "recall@1" in err
+    assert run("eval", queries, *lib, "--min-mrr", "0.5")[0] == 0
+    assert run("eval", queries, *lib, "--min-mrr", "1")[0] == 1
+    for flag in ("--min-recall-at-1", "--min-mrr"):
+        code, _, err = run("eval", queries, *lib, flag, "1.01")
+        assert code == 2 and flag in err
+        code, _, err = run("eval", queries, *lib, flag, "-0.01")
+        assert code == 2 and flag in err
