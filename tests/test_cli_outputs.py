@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
+from click.testing import CliRunner
+
+from sitegen.cli import cli
 from tests.test_cli import run
 
 
@@ -91,3 +95,28 @@ def test_eval_gates_at_their_boundary_and_their_ranges(
         assert code == 2 and flag in err
         code, _, err = run("eval", queries, *lib, flag, "-0.01")
         assert code == 2 and flag in err
+
+
+def test_a_description_that_just_fits_is_not_cut(indexed_example: Path) -> None:
+    query = ("match", "review my terraform plan", "--library", str(indexed_example))
+    code, out, _ = run(*query, "--json")
+    results = json.loads(out)
+    name_width = max(len(m["name"]) for m in results)
+    header = f"{'#':>2}  {'type':<6}  {'name':<{name_width}}  {'dist':>5}  description"
+    first = results[0]["description"]
+    # The room for a description is what the header leaves beside its own "description".
+    columns = len(first) + len(header) - len("description")
+    rows = run(*query, env={"COLUMNS": str(columns)})[1].splitlines()[1:]
+    assert rows[0].endswith(first) and len(rows[0]) == columns
+    rows = run(*query, env={"COLUMNS": str(columns - 1)})[1].splitlines()[1:]
+    assert rows[0].endswith("…") and len(rows[0]) == columns - 1
+
+
+def test_problem_levels_are_coloured_on_a_terminal(tmp_path: Path) -> None:
+    skill = tmp_path / "skills" / "Bad_Name"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: Bad_Name\ndescription: x\n---\n")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)], color=True)
+    assert click.style("error", fg="red", bold=True) + ": " in result.stdout
+    plain = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    assert "\x1b[" not in plain.stdout and ": error: " in plain.stdout
