@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.search import _same_word, _stem
+from sitegen.search import QueryError, _same_word, _stem, validate
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,32 @@ def test_same_word(query_word: str, name_word: str, same: bool) -> None:
 )
 def test_stem_keeps_four_letters(word: str, stem: str) -> None:
     assert _stem(word) == stem
+
+
+@pytest.mark.parametrize(
+    ("kind", "limit", "max_distance"),
+    [("all", 1, 0.0), ("roles", 100, 2.0), ("skills", 5, 0.8)],
+)
+def test_validate_accepts_its_boundaries(kind: str, limit: int, max_distance: float) -> None:
+    assert validate("  find \t my\nplan  ", kind, limit, max_distance) == "find my plan"
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "limit", "max_distance", "param"),
+    [
+        ("", "all", 5, 0.8, "query"),
+        (" \n", "all", 5, 0.8, "query"),
+        ("x", "agents", 5, 0.8, "type"),
+        ("x", "all", 0, 0.8, "limit"),
+        ("x", "all", 101, 0.8, "limit"),
+        ("x", "all", 5, -0.001, "max_distance"),
+        ("x", "all", 5, 2.001, "max_distance"),
+        ("x", "all", 5, float("nan"), "max_distance"),
+    ],
+)
+def test_validate_names_the_parameter(
+    query: str, kind: str, limit: int, max_distance: float, param: str
+) -> None:
+    with pytest.raises(QueryError) as info:
+        validate(query, kind, limit, max_distance)
+    assert info.value.param == param and str(info.value).startswith(f"{param}: ")
