@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,12 +104,40 @@ def test_every_option_has_help_and_every_flag_is_in_the_readme() -> None:
                 continue
             flag = param.opts[0]
             assert param.help, f"{name} {flag} has no help"
+            if isinstance(param.type, click.IntRange | click.FloatRange):
+                # the range the help promises is the range enforced, bounds included
+                low, high = param.type.min, param.type.max
+                assert f"({low:g}-{high:g}" in param.help, (name, flag)
+                assert not (param.type.min_open or param.type.max_open), (name, flag)
             has_default = param.default not in (None, (), "") and not callable(param.default)
             if has_default and not param.is_flag:  # a value you need not give says what it is
                 assert param.show_default or "default" in param.help, (name, flag)
             if flag not in ("--help", "--version"):
                 assert f"{flag}" in readme, f"README lacks {name} {flag}"
         assert f"sitegen {name}" in readme, name
+
+
+def test_the_readme_usage_shows_the_real_defaults() -> None:
+    """`[--port 8000]` in the README's usage block is the default a user gets."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    usage = readme.split("## Usage", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = dict(_commands())
+    shown = 0
+    name = ""
+    for line in usage.splitlines():
+        if line.startswith("sitegen "):
+            name = line.split()[1]
+        for flag, value in re.findall(r"\[(--[a-z0-9-]+) ([^\]A-Z|]+)\]", line):
+            option = next(p for p in commands[name].params if flag in getattr(p, "opts", ()))
+            default = option.default
+            assert value in (str(default), f"{default:g}" if isinstance(default, float) else ""), (
+                name,
+                flag,
+                value,
+                default,
+            )
+            shown += 1
+    assert shown >= 5  # --limit, --max-distance (twice), --host, --port
 
 
 def test_the_library_is_named_the_same_way_everywhere(indexed_example: Path) -> None:
