@@ -57,6 +57,24 @@ def bad_library(tmp_path: Path) -> Path:
     )
     with open(huge / "data.bin", "wb") as fh:
         fh.truncate(11 * 1024 * 1024)
+    odd_files = {  # entry -> a file no repository carries
+        "broken-link": lambda folder: (folder / "gone.txt").symlink_to(folder / "nowhere"),
+        "link-dir": lambda folder: (folder / "assets").symlink_to(
+            target / "skills" / "huge-file", target_is_directory=True
+        ),
+        "fifo": lambda folder: os.mkfifo(folder / "pipe"),
+        "bytes-name": lambda folder: (folder / os.fsdecode(b"caf\xe9.txt")).write_text("x"),
+    }
+    for name, make in odd_files.items():
+        folder = target / "skills" / name
+        folder.mkdir()
+        (folder / "SKILL.md").write_text(
+            f"---\nname: {name}\ndescription: Has an odd file. Use when testing.\n---\n"
+        )
+        make(folder)
+    odd_folder = target / "skills" / os.fsdecode(b"bad-\xff")
+    odd_folder.mkdir()
+    (odd_folder / "SKILL.md").write_text("---\nname: bad\ndescription: Odd folder name.\n---\n")
     return target
 
 

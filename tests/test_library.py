@@ -46,6 +46,11 @@ EXPECTED_DEFECTS = {
     "skills/empty-file": ("error", "empty"),
     "skills/symlink-outside": ("error", "symlink-outside"),
     "skills/huge-file": ("error", "file-too-large"),
+    "skills/broken-link": ("error", "broken-symlink"),
+    "skills/link-dir": ("warning", "symlink-dir"),
+    "skills/fifo": ("warning", "special-file"),
+    "skills/bytes-name": ("error", "not-utf8-name"),
+    "skills/bad-\\xff": ("error", "not-utf8-name"),  # the folder's name, shown escaped
     "roles/missing-definition": ("warning", "missing-definition"),
     "roles/frontmatter-list": ("error", "frontmatter-type"),
     "skills/name-mismatch": ("warning", "name-mismatch"),
