@@ -238,3 +238,24 @@ def test_size_limit_is_configurable(example_copy: Path) -> None:
     report = Library(example_copy, max_file_size=200).read()
     assert any(p.code == "file-too-large" for p in report.errors)
     assert len(report.entries) < len(Library(example_copy).read().entries)
+
+
+@pytest.mark.parametrize("fixture", ["memory_library", "zip_library"])
+def test_the_size_limit_holds_on_every_filesystem(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Remote files are sized when listed and again when read; either way the same files are
+    refused and the same entries left out as on a local disk."""
+
+    def too_large(library: Library) -> tuple[list[str], list[str]]:
+        report = library.read()
+        root = library.display_root.rstrip("/") + "/"
+        refused = sorted(
+            p.path.removeprefix(root) for p in report.errors if p.code == "file-too-large"
+        )
+        return refused, [e.name for e in report.entries]
+
+    url = request.getfixturevalue(fixture)
+    local = too_large(Library(EXAMPLE_LIBRARY, max_file_size=4000))
+    assert local[0] and local[1]  # some files refused, some entries kept
+    assert too_large(Library(url, max_file_size=4000)) == local
