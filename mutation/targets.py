@@ -46,7 +46,12 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "indexer",
         ("sitegen/indexer.py",),
-        ("tests/test_indexer.py", "tests/test_dates.py", "tests/test_corrupt_index.py"),
+        (
+            "tests/test_indexer.py",
+            "tests/test_dates.py",
+            "tests/test_exit_codes.py",
+            "tests/test_corrupt_index.py",
+        ),
     ),
     Target(
         "metastore",

@@ -51,7 +51,6 @@ class IndexPlan:
     updated: tuple[Entry, ...]
     unchanged: tuple[Entry, ...]
     removed: tuple[tuple[str, str], ...]  # (kind, name)
-    rebuild: bool = False
 
     @property
     def to_embed(self) -> tuple[Entry, ...]:
@@ -145,7 +144,7 @@ def plan_index(
         for name in sorted(stored.get(kind, {}))
         if (kind, name) not in seen
     )
-    return IndexPlan(tuple(added), tuple(updated), tuple(unchanged), removed, rebuild)
+    return IndexPlan(tuple(added), tuple(updated), tuple(unchanged), removed)
 
 
 def embed_entries(
