@@ -8,13 +8,20 @@ import json
 from pathlib import Path
 
 import fsspec
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from fsspec.implementations.memory import MemoryFileSystem
 
 from sitegen.cli import cli
 from sitegen.embedder import EmbedderError
-from sitegen.indexer import IndexAbort, index_library, open_store
+from sitegen.indexer import (
+    IndexAbort,
+    current_vectors,
+    embed_entries,
+    index_library,
+    open_store,
+)
 from sitegen.library import Library
 from sitegen.metastore import MetaStoreError
 from tests.conftest import CountingEmbedder, copy_to_memory
@@ -193,3 +200,32 @@ def test_a_removal_alone_is_seen(example_copy: Path, embedder) -> None:
     assert counting.texts == []  # nothing re-embedded
     with open_store(Library(example_copy), writable=False) as store:
         assert not store.has("roles", "ux-researcher")
+
+
+def test_current_vectors_reuse_fresh_rows_and_embed_only_what_changed(
+    example_copy: Path, embedder
+) -> None:
+    """What `check --collisions` and a build's similar entries compare: the stored vector of
+    every entry whose etag the index still has, a fresh one for the rest, nothing written."""
+    index_library(Library(example_copy), embedder)
+    before = index_digest(example_copy)
+    definition = example_copy / "skills" / "csv-data-cleaner" / "SKILL.md"
+    definition.write_text(definition.read_text().replace("Cleans", "Scrubs"))
+    entries = Library(example_copy).read().entries
+    counting = CountingEmbedder(embedder)
+    vectors = current_vectors(Library(example_copy), entries, counting)
+    assert index_digest(example_copy) == before
+    changed = [i for i, e in enumerate(entries) if e.name == "csv-data-cleaner"]
+    assert len(counting.texts) == 1 and "Scrubs" in counting.texts[0]
+    with open_store(Library(example_copy), writable=False) as store:
+        for i, entry in enumerate(entries):
+            stored = store.get(entry.kind, entry.name, with_vector=True)
+            assert stored is not None and stored.embedding is not None
+            same = np.allclose(vectors[i], stored.embedding, atol=1e-6)
+            assert same is (i not in changed), entry.name
+    assert np.allclose(vectors[changed[0]], embed_entries(embedder, [entries[changed[0]]])[0])
+    # Another model's index is no source of vectors: everything is embedded afresh.
+    another = dataclasses.replace(embedder.fingerprint, quantization="another-export")
+    other = CountingEmbedder(embedder, fingerprint=another)
+    current_vectors(Library(example_copy), entries, other)
+    assert len(other.texts) == len(entries)
