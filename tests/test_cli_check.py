@@ -43,6 +43,7 @@ def test_json_format(bad_library: Path) -> None:
     code, out, _ = run("check", str(bad_library), "--format", "json")
     assert code == 1
     problems = json.loads(out)
+    assert out == json.dumps(problems, indent=2) + "\n"  # every --json prints the same way
     assert {tuple(sorted(p)) for p in problems} == {
         ("code", "level", "line", "message", "path")
     }

@@ -39,6 +39,7 @@ def test_eval_json_is_the_report(indexed_example: Path, tmp_path: Path) -> None:
     code, out, _ = run("eval", str(_queries(tmp_path)), "--library", str(indexed_example), "--json")
     assert code == 0
     report = json.loads(out)  # nothing but the report on stdout
+    assert out == json.dumps(report, indent=2) + "\n"
     assert report["overall"]["count"] == 2
     assert report["overall"]["recall@1"] == 0.5
     assert [m["expect"] for m in report["misses"]] == [["incident-postmortem-writer"]]
@@ -101,6 +102,7 @@ def test_a_description_that_just_fits_is_not_cut(indexed_example: Path) -> None:
     query = ("match", "review my terraform plan", "--library", str(indexed_example))
     code, out, _ = run(*query, "--json")
     results = json.loads(out)
+    assert out == json.dumps(results, indent=2) + "\n"
     name_width = max(len(m["name"]) for m in results)
     header = f"{'#':>2}  {'type':<6}  {'name':<{name_width}}  {'dist':>5}  description"
     first = results[0]["description"]

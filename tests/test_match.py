@@ -25,6 +25,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def match_json(library: Path, query: str, *extra: str) -> list[dict]:
     code, out, err = run("match", query, "--library", str(library), "--json", *extra)
     assert code == 0, err
+    assert out == json.dumps(json.loads(out), indent=2) + "\n"  # as every --json prints
     return list(json.loads(out))
 
 
