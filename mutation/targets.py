@@ -49,6 +49,7 @@ TARGETS: tuple[Target, ...] = (
         (
             "tests/test_indexer.py",
             "tests/test_dates.py",
+            "tests/test_entry.py",
             "tests/test_exit_codes.py",
             "tests/test_corrupt_index.py",
         ),
