@@ -184,7 +184,11 @@ def downgrade_to_schema_1(lib: Path) -> None:
 def test_an_older_index_upgrades_on_the_next_index(example_copy: Path, embedder) -> None:
     index_library(Library(example_copy), embedder)
     before = stored(example_copy)
+    with open_store(Library(example_copy), writable=True) as store:
+        assert store.upgraded is False  # a current index is never rewritten for its schema
     downgrade_to_schema_1(example_copy)
+    with open_store(Library(example_copy), writable=True) as store:
+        assert store.upgraded is True
     runner = CliRunner()
     match = runner.invoke(cli, ["match", "review terraform", "--library", str(example_copy)])
     assert match.exit_code == 1 and "run `sitegen index` to upgrade it" in match.stderr
