@@ -303,6 +303,11 @@ def test_previous_generation_is_kept_until_the_next_write(tmp_path: Path) -> Non
     assert sorted(p.name for p in index.iterdir()) == sorted(["current.json", *seen[1:]])
     pointer = json.loads((index / "current.json").read_text())
     assert pointer["previous"] == seen[1] and pointer["generation"] == seen[2]
+    # A writer's first step sweeps what a dead run left, never the two live generations.
+    (index / "g-dead").mkdir()
+    (index / "g-dead" / "roles.parquet").write_bytes(b"half")
+    assert sweep_index(fs, str(index)) == ["g-dead"]
+    assert sorted(p.name for p in index.iterdir()) == sorted(["current.json", *seen[1:]])
 
 
 def test_a_legacy_index_over_http_is_read_through_arrow(tmp_path: Path) -> None:
