@@ -305,3 +305,29 @@ def assert_repaired(lib: Path) -> None:
     assert names == ["current.json", pointer(index)["generation"]], names
     with MetaStore.open(fsspec.filesystem("file"), str(index)) as store:
         assert sorted(r.name for r in store.list()) == ["csv-cleaner", "reviewer", "sql-tuner"]
+
+
+@pytest.mark.parametrize(
+    ("broken", "tail"),
+    [
+        (1, "has NaN or infinite values in its embedding"),
+        (2, "has NaN or infinite values in its embedding (and 1 more)"),
+    ],
+)
+def test_a_vector_fault_names_the_first_entry_and_counts_the_others(
+    indexed: tuple[Path, Path], tmp_path: Path, broken: int, tail: str
+) -> None:
+    lib = tmp_path / "lib"
+    shutil.copytree(indexed[0], lib)
+
+    def spoil(table: pa.Table) -> pa.Table:
+        rows = table.column("embedding").to_pylist()
+        for i in range(broken):
+            rows[i] = [float("nan")] * len(rows[i])
+        position = table.schema.get_field_index("embedding")
+        column = pa.array(rows, type=table.schema.field("embedding").type)
+        return table.set_column(position, "embedding", column)
+
+    rewrite(lib / "index", "skills", spoil)
+    code, err = run("match", "clean my csv", "--library", str(lib))
+    assert code == 1 and err.strip().splitlines()[-1].endswith(f"'csv-cleaner' {tail}"), err

@@ -333,3 +333,30 @@ def test_a_legacy_index_over_http_is_read_through_arrow(tmp_path: Path) -> None:
         (index / "roles.parquet").write_bytes(b"PAR1 not parquet PAR1")
         with pytest.raises(MetaStoreError, match=r"roles\.parquet: not a readable Parquet file"):
             MetaStore.open(http, f"{url}index")
+
+
+def test_a_file_must_say_what_its_pointer_says_and_the_message_names_both() -> None:
+    from sitegen.generations import make_pointer
+    from sitegen.metastore.engine import IndexInfo
+    from sitegen.metastore.validate import check_against_pointer
+
+    pointer = make_pointer(
+        build="b1", schema="3", fingerprint="model-a", written="", digests={}, previous=None
+    )
+    check_against_pointer("f", IndexInfo("3", "model-a", "b1", "x"), pointer)  # agrees
+    cases = [
+        (IndexInfo("3", "model-a", "b2", ""), "f: from build b2, not b1 as current.json says"),
+        (IndexInfo("3", "model-a", "", ""), "f: from build unknown, not b1"),
+        (IndexInfo("3", "model-b", "b1", ""), "f: written with model model-b, not model-a as"),
+        (IndexInfo("3", "", "b1", ""), "f: written with model unknown, not model-a as"),
+        (IndexInfo("2", "model-a", "b1", ""), "f: schema 2, not 3 as current.json says"),
+    ]
+    for info, message in cases:
+        with pytest.raises(MetaStoreError) as raised:
+            check_against_pointer("f", info, pointer)
+        assert str(raised.value).startswith(message), str(raised.value)
+    unknown = make_pointer(
+        build="b1", schema="3", fingerprint="", written="", digests={}, previous=None
+    )
+    with pytest.raises(MetaStoreError, match="written with model model-b, not unknown as"):
+        check_against_pointer("f", IndexInfo("3", "model-b", "b1", ""), unknown)
