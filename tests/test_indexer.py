@@ -52,7 +52,7 @@ def test_first_index_embeds_everything_then_nothing(example_copy: Path, embedder
     counting.texts.clear()
     second = index_library(Library(example_copy), counting)
     assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, total)
-    assert counting.texts == [] and not second.wrote
+    assert counting.texts == [] and not second.wrote and second.embedded == 0
     assert index_digest(example_copy) == before
 
 
@@ -175,15 +175,41 @@ def test_cli_index_prints_counts(example_copy: Path) -> None:
 
 
 def test_cli_index_strict_failure_is_one_line(example_copy: Path) -> None:
-    (example_copy / "skills" / "odd").mkdir()
-    (example_copy / "skills" / "odd" / "SKILL.md").write_text(
-        "---\nname: odd\ndescription: Odd one. Use when testing.\nodd: 1\n---\n"
-    )
+    for name in ("odd-one", "odd-two"):
+        (example_copy / "skills" / name).mkdir()
+        (example_copy / "skills" / name / "SKILL.md").write_text(
+            f"---\nname: {name}\ndescription: Odd one. Use when testing.\nodd: 1\n---\n"
+        )
     result = CliRunner().invoke(cli, ["index", str(example_copy), "--strict"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 2 problem(s) in strict mode, first: ")
+    assert "odd-one/SKILL.md" in last and "odd-two" not in last  # the first, by path
     assert not (example_copy / "index").exists()
+
+
+def test_index_migrates_a_legacy_index_and_sweeps_dead_generations(
+    example_copy: Path, embedder
+) -> None:
+    """Nothing to embed, yet a flat index of an earlier version is rewritten as a
+    generation, and what a dead run left in index/ is swept under the lock."""
+    index_library(Library(example_copy), embedder)
+    index = example_copy / "index"
+    generation = index / json.loads((index / "current.json").read_text())["generation"]
+    for kind in ("roles", "skills"):
+        (generation / f"{kind}.parquet").rename(index / f"{kind}.parquet")
+    generation.rmdir()
+    (index / "current.json").unlink()
+    (index / "g-dead").mkdir()
+    counting = CountingEmbedder(embedder)
+    result = index_library(Library(example_copy), counting)
+    assert counting.texts == [] and result.wrote and result.embedded == 0
+    names = sorted(p.name for p in index.iterdir())
+    assert names[0] == "current.json" and len(names) == 2 and names[1].startswith("g-")
+    (index / "g-dead").mkdir()
+    assert not index_library(Library(example_copy), embedder).wrote
+    assert not (index / "g-dead").exists()  # swept even when nothing is written
 
 
 
