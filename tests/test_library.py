@@ -7,6 +7,8 @@ test_spec_oracle.py; git dates in test_dates.py.
 from __future__ import annotations
 
 import hashlib
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -217,6 +219,12 @@ def test_other_filesystems_read_the_same_entries(
         (e.kind, e.name, e.etag, e.description) for e in local.entries
     ]
     assert remote.entries[0].kind in KINDS
+    if fixture == "memory_library":  # its listing carries creation times: entries are dated
+        now = time.time()
+        assert all(
+            e.created is not None and now - 600 < e.created <= e.updated <= now
+            for e in remote.entries
+        )
 
 
 def test_index_and_output_folders_are_never_read_as_content(example_copy: Path) -> None:
@@ -224,9 +232,26 @@ def test_index_and_output_folders_are_never_read_as_content(example_copy: Path) 
         (example_copy / folder).mkdir(parents=True)
         (example_copy / folder / "SKILL.md").write_text("garbage")
     (example_copy / "index" / "roles.parquet").write_bytes(b"PAR1junk")
+    (example_copy / ".site.sitegen-txn-abc.json").write_text("{}")  # a publish journal
     report = Library(example_copy, ignore=[example_copy / "public"]).read()
     assert report.problems == ()
     assert "index/" in report.scan.skipped and "public/" in report.scan.skipped
+    assert not any("sitegen-txn-abc.json" in s for s in report.scan.skipped)  # a file, not a folder
+
+
+def test_a_folder_with_both_definitions_is_one_error_naming_both(tmp_path: Path) -> None:
+    folder = tmp_path / "skills" / "twin"
+    folder.mkdir(parents=True)
+    for name in ("SKILL.md", "ROLE.md"):
+        (folder / name).write_text("---\nname: twin\ndescription: Two of a kind.\n---\n")
+    report = Library(tmp_path).read()
+    assert report.entries == ()
+    [problem] = [p for p in report.problems if p.level == "error"]
+    assert re.search(
+        r"skills/twin/ holds both (SKILL\.md and ROLE\.md|ROLE\.md and SKILL\.md); "
+        r"one folder is one entry$",
+        problem.message,
+    ), problem.message
 
 
 def test_missing_library_is_a_library_error(tmp_path: Path) -> None:
