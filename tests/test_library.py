@@ -125,8 +125,12 @@ def test_bad_corpus_reports_every_defect_with_its_path(bad_library: Path) -> Non
         assert not any(k.startswith(path) for k in kept_paths), f"{path} has an error but was kept"
     valid = {(e.kind, e.folder) for e in report.entries}
     assert valid >= VALID_ODDITIES
+    file_level = {"broken-symlink", "symlink-outside", "symlink-dir", "special-file"}
+    file_level |= {"file-too-large", "not-utf8-name"}
     for problem in report.problems:
         assert problem.line >= 1
+        if problem.code in file_level:  # about a file as a whole: its first line
+            assert problem.line == 1, problem
         assert "\n" not in problem.format()
     # Every entry recognised is either kept or counted as left out, never lost silently.
     assert report.left_out == report.found - len(report.entries) > 0
