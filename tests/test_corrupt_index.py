@@ -273,7 +273,11 @@ def test_corrupt_index_is_reported_and_repaired_by_index(
     assert "Traceback" not in err
     with TestClient(create_app(Library(lib), embedder)) as client:
         health = client.get("/healthz")
+        listing = client.get("/api/entries")
+        entry = client.get("/api/entries/skills/csv-cleaner")
     assert health.status_code == 503 and says in health.json()["error"]
+    for answer in (listing, entry):  # every read of the index says it is unusable
+        assert answer.status_code == 503 and says in answer.json()["error"]["message"], answer.text
 
     code, err = run("index", str(lib))
     assert code == 0, err

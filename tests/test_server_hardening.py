@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from sitegen.library import Library
 from sitegen.server import ServerSettings, create_app
@@ -195,3 +196,19 @@ def test_vector_cache_counts_vector_bytes(indexed_example: Path, embedder) -> No
     for i in range(20_000):
         app.state.api.vectors.put(f"query {i}", vector, vector.nbytes + 8)
     assert app.state.api.vectors.bytes <= app.state.api.vectors.max_bytes
+
+
+def test_the_response_cache_counts_each_answer_and_its_query(
+    indexed_example: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    app = create_app(Library(indexed_example), embedder)
+    with TestClient(app) as client:
+        query = "review my terraform plan"
+        answer = client.get("/api/match", params={"q": query})
+        assert answer.status_code == 200
+        cache = app.state.api.responses
+        assert len(cache) == 1
+        # What it holds is at least the body and the query text that keyed it.
+        assert cache.bytes >= len(answer.content) + len(query)
+        again = client.get("/api/match", params={"q": query})
+        assert again.content == answer.content and len(cache) == 1
