@@ -36,6 +36,7 @@ TARGETS: tuple[Target, ...] = (
         (
             "tests/test_library.py",
             "tests/test_layouts.py",
+            "tests/test_cli_check.py",
             "tests/test_config.py",
             "tests/test_entry.py",
             "tests/test_dates.py",
