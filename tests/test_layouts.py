@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from sitegen.cli import cli
 from sitegen.library import Library
+from sitegen.library.selection import Globs
 from tests.conftest import copy_to_memory
 
 
@@ -250,3 +251,23 @@ def test_a_root_that_is_one_skill_and_grouped_agent_files(tmp_path: Path) -> Non
     assert [(p.code, p.path.removeprefix(f"{grouped}/")) for p in report.problems] == [
         ("missing-definition", "roles/empty-slip/ROLE.md")
     ]
+
+
+@pytest.mark.parametrize(
+    ("patterns", "folder", "definition", "matched"),
+    [
+        (["**"], "a/b", "a/b/SKILL.md", True),
+        (["skills/a/SKILL.md"], "skills/a", "skills/a/SKILL.md", True),  # the file itself
+        (["agents/old.md"], "agents", "agents/old.md", True),  # one agent file by path
+        (["agents/old.md"], "agents", "agents/new.md", False),
+        (["template"], "template/x/y", "template/x/y/SKILL.md", True),  # a folder above
+        (["template"], "templates/x", "templates/x/SKILL.md", False),
+        (["skills/*"], "skills/a", "skills/a/SKILL.md", True),
+        (["skills/*"], "plugins/p/skills/a", "plugins/p/skills/a/SKILL.md", False),
+        ([], "skills/a", "skills/a/SKILL.md", False),
+    ],
+)
+def test_a_glob_matches_the_folder_the_definition_or_a_folder_above(
+    patterns: list[str], folder: str, definition: str, matched: bool
+) -> None:
+    assert Globs(patterns).matches(folder, definition) is matched
