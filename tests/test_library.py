@@ -288,3 +288,46 @@ def test_the_size_limit_holds_on_every_filesystem(
     local = too_large(Library(EXAMPLE_LIBRARY, max_file_size=4000))
     assert local[0] and local[1]  # some files refused, some entries kept
     assert too_large(Library(url, max_file_size=4000)) == local
+
+
+def test_the_summary_counts_levels_apart_and_strict_moves_warned_entries(tmp_path: Path) -> None:
+    """One line shared by check, index and build: notes never fail, warnings fail strict."""
+    texts = {
+        "clean": "description: Cleans things. Use when needed.",
+        "warned": "description: Warns. Use when needed.\nodd: 1",
+        "noted": "description: Has <angle> brackets. Use when needed.",
+        "broken": "license: MIT",
+    }
+    for name, fields in texts.items():
+        folder = tmp_path / "skills" / name
+        folder.mkdir(parents=True)
+        (folder / "SKILL.md").write_text(f"---\nname: {name}\n{fields}\n---\n# {name}\n")
+    report = Library(tmp_path).read()
+    assert [p.level for p in report.errors] == ["error"]
+    assert [p.code for p in report.warnings] == ["unknown-key"]
+    assert [p.code for p in report.notes] == ["description-angle"]
+    assert {p.code for p in report.strict_problems()} == {"description-missing", "unknown-key"}
+    assert report.summary() == (
+        "0 roles, 3 skills valid, 1 left out with errors; 1 error(s), 1 warning(s), 1 note(s)"
+    )
+    assert report.summary(strict=True) == (
+        "0 roles, 2 skills valid, 2 with errors; 2 error(s), 0 warning(s), 1 note(s)"
+    )
+    assert sorted(e.name for e in report.strict_entries()) == ["clean", "noted"]
+
+
+def test_an_empty_library_says_where_it_looked(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "x").mkdir(parents=True)
+    (tmp_path / "docs" / "README.md").write_text("# nothing here\n")
+    (tmp_path / "docs" / "x" / "SKILL.md").write_text("---\nname: x\ndescription: X.\n---\n")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "sitegen.toml").write_text('[skills]\nexclude = ["docs"]\n')
+    report = Library(tmp_path).read()
+    assert report.scan is not None and report.found == 0
+    with pytest.raises(LibraryError) as raised:
+        report.require_entries()
+    assert str(raised.value) == (
+        f"{tmp_path}: no roles or skills found; looked for SKILL.md and ROLE.md at any depth "
+        "and agent files matching **/agents/**/*.md; walked 2 folder(s) and 3 file(s); "
+        "skipped node_modules/; 1 left out by sitegen.toml globs"
+    )
