@@ -261,6 +261,9 @@ def test_a_folder_with_both_definitions_is_one_error_naming_both(tmp_path: Path)
 def test_missing_library_is_a_library_error(tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match="no such library"):
         Library(tmp_path / "nope").read()
+    for url in ("nosuchprotocol://bucket/lib", "zip://lib::" + str(tmp_path / "none.zip")):
+        with pytest.raises(LibraryError, match="cannot open library"):
+            Library(url)
 
 
 def test_size_limit_is_configurable(example_copy: Path) -> None:
