@@ -21,7 +21,13 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "search",
         ("sitegen/search.py",),
-        ("tests/test_ranking_words.py", "tests/test_match.py", "tests/test_quality.py"),
+        (
+            "tests/test_ranking_words.py",
+            "tests/test_match.py",
+            "tests/test_quality.py",
+            "tests/test_cli.py::test_every_option_has_help_and_every_flag_is_in_the_readme",
+            "tests/test_cli.py::test_the_readme_usage_shows_the_real_defaults",
+        ),
     ),
     Target(
         "library",

@@ -209,9 +209,16 @@ def test_name_words_lift_the_entry_they_name(indexed_example: Path, embedder) ->
         plain = match(store, embedder, query, limit=5, ranking=COSINE_RANKING)
     top = ranked.results[0]
     assert top.name == "terraform-plan-reviewer" and not top.exact
-    assert top.score < top.distance  # the name bonus applied
+    # terraform, plan and review(er): the whole name is in the query, so the whole bonus
+    # (name_weight 0.10) and nothing for tags (tag_weight 0: measured no gain).
+    assert top.score == pytest.approx(top.distance - 0.10, abs=1e-6)
     assert all(m.score == m.distance for m in plain.results if not m.exact)
     assert [m.score for m in ranked.results] == sorted(m.score for m in ranked.results)
+    # The cosine baseline pins only exactly named entries and corrects nothing.
+    with open_store(Library(indexed_example), writable=False) as store:
+        typo = match(store, embedder, "terraform-plan-reviewr", limit=3, ranking=COSINE_RANKING)
+        fixed = match(store, embedder, "terafrom plan", limit=3, ranking=COSINE_RANKING)
+    assert not any(m.exact for m in typo.results) and fixed.did_you_mean is None
 
 
 def test_recipe_levers_change_the_training_data_and_the_key() -> None:
