@@ -101,6 +101,8 @@ def test_an_exact_name_ranks_first_even_when_it_is_not_the_nearest_vector(
         }
         for m in result.results:
             assert m.distance == pytest.approx(searched[m.name], abs=1e-5), m.name
+            # What the CLI, API and MCP print: six decimals, the same figure.
+            assert m.as_dict()["distance"] == round(m.distance, 6), m.name
 
 
 def test_match_function_rejects_bad_parameters(indexed_example: Path, embedder) -> None:
