@@ -176,6 +176,8 @@ def skip_reason(
         if source[column : column + 1] == "*" and (not rest or rest[0] in ",)"):
             # Cosmic Ray takes the keyword-only marker in `def f(a, *, b)` for a product.
             return "not an operator: the keyword-only marker of a signature"
+    if source.strip() == "if TYPE_CHECKING:" and mutation.operator_name == "core/AddNot":
+        return "not behaviour: imports made for the type checker only"
     for eq in equivalents:
         if eq.matches(rel, source, mutation.operator_name):
             return f"equivalent: {eq.why}"

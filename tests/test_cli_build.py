@@ -8,6 +8,7 @@ tracebacks; `serve --watch` prints the same lines on each rebuild.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -62,6 +63,17 @@ def test_build_publishes_every_layout_with_config(market: Path, embedder) -> Non
         "build", str(market), "--out", str(market.parent / "elsewhere"), "--title", "Flag title"
     )
     assert code == 0 and "Flag title" in (market.parent / "elsewhere/index.html").read_text()
+    # An --out inside the library is left out of the content too, not only the file's `out`.
+    for _ in range(2):
+        code, _, err = run("build", str(market), "--out", str(market / "preview"))
+        assert code == 0 and ": error:" not in err, err
+        assert "6 roles, 6 skills valid; 0 error(s)" in err
+    shutil.rmtree(market / "preview")  # no longer the output: it would be content now
+    # A templates folder named in sitegen.toml is the library's, whatever the working folder.
+    (market / "theme").mkdir()
+    (market / "sitegen.toml").write_text('out = "public"\ntemplates = "theme"\n' + CONFIG)
+    code, _, err = run("build", str(market))
+    assert code == 0, err
 
 
 def test_build_exits_1_when_it_leaves_an_entry_out(market: Path, embedder) -> None:

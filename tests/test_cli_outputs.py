@@ -33,6 +33,13 @@ def test_eval_prints_scores_and_misses(indexed_example: Path, tmp_path: Path) ->
     assert len(misses) == 1
     assert misses[0].startswith("  'terraform-plan-reviewer': incident-postmortem-writer -> ")
     assert misses[0].endswith(", top terraform-plan-reviewer")
+    # The rank in words is the rank the JSON report gives (None: not in the top 10).
+    report = json.loads(
+        run("eval", str(_queries(tmp_path)), "--library", str(indexed_example), "--json")[1]
+    )
+    rank = report["misses"][0]["rank"]
+    said = "not in top 10" if rank is None else f"rank {rank}"
+    assert f" -> {said}, top " in misses[0]
 
 
 def test_eval_json_is_the_report(indexed_example: Path, tmp_path: Path) -> None:
@@ -122,3 +129,46 @@ def test_problem_levels_are_coloured_on_a_terminal(tmp_path: Path) -> None:
     assert click.style("error", fg="red", bold=True) + ": " in result.stdout
     plain = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert "\x1b[" not in plain.stdout and ": error: " in plain.stdout
+
+
+def test_no_match_is_said_on_stderr_and_prints_no_table(indexed_example: Path) -> None:
+    code, out, err = run(
+        "match", "quantum knitting patterns", "--library", str(indexed_example),
+        "--max-distance", "0",
+    )
+    assert (code, out) == (0, "") and err == "no match within the distance limit\n"
+
+
+def test_without_a_terminal_the_table_is_100_columns(indexed_example: Path) -> None:
+    import shutil
+
+    width = shutil.get_terminal_size((100, 20)).columns  # 100 unless pytest runs on a tty
+    rows = CliRunner().invoke(
+        cli, ["match", "review my terraform plan", "--library", str(indexed_example)],
+        env={"COLUMNS": None, "LINES": None},
+    ).stdout.splitlines()[1:]
+    assert max(len(row) for row in rows) == width
+    assert any(row.endswith("…") for row in rows)
+
+
+def test_warnings_are_coloured_on_a_terminal(indexed_example: Path) -> None:
+    query = " ".join(["terraform"] * 400)  # past the model's window: a warning
+    result = CliRunner().invoke(
+        cli, ["match", query, "--library", str(indexed_example)], color=True
+    )
+    warning = click.style("warning", fg="yellow", bold=True)
+    assert result.stderr.startswith(f"{warning}: query is longer than the model's")
+
+
+def test_a_build_summary_names_the_first_three_errors() -> None:
+    from sitegen.cli.output import first_errors
+    from sitegen.library import Problem
+
+    problems = [Problem(f"skills/s{i}/SKILL.md", i, "error", "x", f"bad {i}") for i in range(1, 6)]
+    assert first_errors(problems) == (
+        "skills/s1/SKILL.md:1 (bad 1); skills/s2/SKILL.md:2 (bad 2); "
+        "skills/s3/SKILL.md:3 (bad 3); and 2 more above"
+    )
+    assert first_errors(problems[:3]) == (
+        "skills/s1/SKILL.md:1 (bad 1); skills/s2/SKILL.md:2 (bad 2); skills/s3/SKILL.md:3 (bad 3)"
+    )

@@ -261,6 +261,12 @@ def test_installed_says_when_the_catalog_is_gone(site: Path, isolated: Path) -> 
         status.summary().startswith("catalog unreachable (")
         and "no such catalog" in status.summary()
     )
+    code, out, _ = run("installed")
+    assert code == 0 and "catalog unreachable (" in out
+    code, out, _ = run("installed", "--offline")  # nothing asked of the catalog
+    assert code == 0 and "unreachable" not in out, out
+    code, out, err = run("update")
+    assert code == 1 and f"skills/{SKILL}: failed (" in out and "0 updated, 1 not updated" in err
     [outcome] = update()
     assert outcome.action == "failed" and "no such catalog" in outcome.message
 
