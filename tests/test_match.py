@@ -217,3 +217,28 @@ def test_match_process_never_imports_torch(indexed_example: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["name"] == "terraform-plan-reviewer"
     assert "HEAVY []" in proc.stderr
+
+
+def test_near_names_pin_the_three_closest_spellings_once_each(tmp_path: Path, embedder) -> None:
+    """Four names one edit from the query: the three nearest by meaning are pinned (closest
+    first), none twice, and the fourth ranks by meaning like any other entry."""
+    from sitegen.indexer import index_library
+
+    library = tmp_path / "lib"
+    for name, description in {
+        "data-cleaned": "Publishes a cleaned data set to the warehouse.",
+        "data-cleaners": "Lists the data cleaning tools a team may use.",
+        "data-cleanser": "Removes duplicate rows and fixes broken values in CSV files.",
+        "date-cleaner": "Normalises dates in spreadsheets to ISO 8601.",
+        "gpu-profiler": "Profiles CUDA kernels.",
+    }.items():
+        _skill(library, name, description)
+    index_library(Library(library), embedder)
+    with open_store(Library(library), writable=False) as store:
+        result = match(store, embedder, "data cleaner", limit=5)
+    names = [m.name for m in result.results]
+    assert len(names) == len(set(names))  # a pinned entry is not ranked a second time
+    pinned = [m for m in result.results if m.exact]
+    assert len(pinned) == 3 and result.results[:3] == tuple(pinned)
+    assert [m.distance for m in pinned] == sorted(m.distance for m in pinned)
+    assert "gpu-profiler" not in names[:4]
