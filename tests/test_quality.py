@@ -199,6 +199,11 @@ def test_typo_in_a_name_finds_the_entry_first_and_offers_the_spelling(
         # Three edits away is no longer a near-exact name, and short words are never fuzzed.
         assert not match(store, embedder, "secrt-scaer", limit=3).results[0].exact
         assert match(store, embedder, "ml engineer", limit=3).did_you_mean is None
+        # Four letters is long enough to be a typo; three is not; a word with digits is a
+        # version or a product name (terraform2, ec2), never a typo.
+        assert match(store, embedder, "gdrp audit", limit=3).did_you_mean == "gdpr audit"
+        assert match(store, embedder, "sqk tuning", limit=3).did_you_mean is None
+        assert match(store, embedder, "terraform2 plan", limit=3).did_you_mean is None
 
 
 def test_name_words_lift_the_entry_they_name(indexed_example: Path, embedder) -> None:
