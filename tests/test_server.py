@@ -251,3 +251,32 @@ def test_match_reads_a_published_index_over_http(indexed_example: Path, embedder
     )
     assert remote.exit_code == 0, remote.output
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_a_replaced_snapshot_closes_only_after_its_last_request(
+    indexed_example: Path, embedder, tmp_path: Path
+) -> None:
+    """A request pins the generation it started on; a reload retires that snapshot, and its
+    DuckDB connection closes when the last pinned request lets go, not before."""
+    from sitegen.server.live import LiveIndex
+
+    library_dir = tmp_path / "live"
+    shutil.copytree(indexed_example, library_dir)
+    live = LiveIndex(Library(library_dir), embedder)
+    with live.acquire() as first, live.acquire() as again:
+        assert first is again and first.refs == 2 and not first.closed
+        new = library_dir / "skills" / "yaml-formatter"
+        new.mkdir()
+        (new / "SKILL.md").write_text(
+            "---\nname: yaml-formatter\ndescription: Formats YAML files.\n---\n# YAML\n"
+        )
+        index_library(Library(library_dir), embedder)
+        assert live.refresh() and not live.refresh()  # loaded once, then unchanged
+        with live.acquire() as second:
+            assert second is not first and second.counts["skills"] == first.counts["skills"] + 1
+        assert first.retired and not first.closed and first.refs == 2
+        assert first.store.get("skills", "yaml-formatter") is None  # still the old generation
+    assert first.refs == 0 and first.closed
+    assert second.refs == 0 and not second.closed  # current: stays open for the next request
+    live.stop()
+    assert second.closed
