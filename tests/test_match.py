@@ -242,3 +242,22 @@ def test_near_names_pin_the_three_closest_spellings_once_each(tmp_path: Path, em
     assert len(pinned) == 3 and result.results[:3] == tuple(pinned)
     assert [m.distance for m in pinned] == sorted(m.distance for m in pinned)
     assert "gpu-profiler" not in names[:4]
+
+
+def test_a_typo_of_a_word_found_only_in_tags_is_corrected(tmp_path: Path, embedder) -> None:
+    """The correction vocabulary is the library's names plus the nearest entries' words,
+    their tags included: a word authors put only in a tag is still a word of the library."""
+    from sitegen.indexer import index_library
+
+    library = tmp_path / "lib"
+    folder = library / "skills" / "cluster-upgrader"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(
+        "---\nname: cluster-upgrader\ndescription: Upgrades container clusters node pool by "
+        "node pool.\ntags: [kubernetes]\n---\n"
+    )
+    _skill(library, "gpu-profiler", "Profiles CUDA kernels.")
+    index_library(Library(library), embedder)
+    with open_store(Library(library), writable=False) as store:
+        result = match(store, embedder, "kuberntes cluster upgrade")
+    assert result.did_you_mean == "kubernetes cluster upgrade"
