@@ -334,3 +334,25 @@ def test_an_empty_library_says_where_it_looked(tmp_path: Path) -> None:
         "and agent files matching **/agents/**/*.md; walked 2 folder(s) and 3 file(s); "
         "skipped node_modules/; 1 left out by sitegen.toml globs"
     )
+
+
+def test_a_remote_listing_names_each_skipped_folder_once(tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = f"/skips-{tmp_path.name}"
+    files = {
+        "skills/a/SKILL.md": "---\nname: a\ndescription: A.\n---\n",
+        "index/current.json": "{}",
+        "node_modules/pkg/deep/x.js": "x",
+        "skills/a/.git/HEAD": "ref",
+    }
+    for rel, text in files.items():
+        fs.pipe_file(f"{root}/{rel}", text.encode())
+    try:
+        report = Library(f"memory://{root}").read()
+    finally:
+        fs.rm(root, recursive=True)
+    assert [e.name for e in report.entries] == ["a"]
+    assert report.scan is not None
+    assert sorted(report.scan.skipped) == ["index/", "node_modules/", "skills/a/.git/"]

@@ -208,7 +208,7 @@ def test_the_response_cache_counts_each_answer_and_its_query(
         assert answer.status_code == 200
         cache = app.state.api.responses
         assert len(cache) == 1
-        # What it holds is at least the body and the query text that keyed it.
-        assert cache.bytes >= len(answer.content) + len(query)
+        # What it holds is the body, the query text that keyed it and the entry's overhead.
+        assert cache.bytes == len(answer.content) + len(query) + ENTRY_OVERHEAD
         again = client.get("/api/match", params={"q": query})
         assert again.content == answer.content and len(cache) == 1
