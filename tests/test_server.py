@@ -114,6 +114,13 @@ def test_bad_parameters_are_400_naming_the_parameter(
     assert set(response.json()) == {"error"} and set(error) == {"message", "param"}
 
 
+def test_the_query_length_limit_is_the_documented_one(served: RunningServer) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"`q` of 1-{MAX_QUERY_CHARS:,} characters" in readme
+    too_long = get(served, "/api/match", q="x" * (MAX_QUERY_CHARS + 1))
+    assert too_long.status_code == 400 and too_long.json()["error"]["param"] == "q"
+
+
 def test_limits_at_their_bounds_are_accepted(served: RunningServer) -> None:
     for params in (
         {"q": "x" * MAX_QUERY_CHARS},
