@@ -7,8 +7,11 @@
     python -m mutation --survivors     # judge again the mutants that lived (after new tests)
 
 Cosmic Ray makes the mutants (one small change each, written into the source file and put
-back afterwards) and this driver runs each target's own tests against them, one mutant at a
-time, then prints the score per module: killed / (killed + survived). Mutants judged
+back afterwards) and this driver judges them one at a time: first the target's tests that run
+the mutated line (from one coverage run with a context per test), then, if the mutant lives,
+all of the target's tests. It prints the score per module: killed / (killed + survived).
+`--resume` and `--survivors` keep the session's mutants, so they hold only while the mutated
+files are unchanged. Mutants judged
 equivalent (no test can tell them from the real code) are listed with the reason in
 `mutation/equivalents.toml` and left out of the score. Sessions and the surviving mutants'
 diffs are kept in `.mutation/` (one SQLite session per target, resumable).
