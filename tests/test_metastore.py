@@ -310,9 +310,12 @@ def test_previous_generation_is_kept_until_the_next_write(tmp_path: Path) -> Non
     assert sorted(p.name for p in index.iterdir()) == sorted(["current.json", *seen[1:]])
 
 
-def test_a_legacy_index_over_http_is_read_through_arrow(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listings", [False, True])
+def test_a_legacy_index_over_http_is_read_through_arrow(tmp_path: Path, listings: bool) -> None:
     """DuckDB's fsspec bridge cannot read from HTTP (a published site of an earlier version):
-    the file is fetched whole and handed over as Arrow; a broken one is named, one line."""
+    the file is fetched whole and handed over as Arrow; a broken one is named, one line.
+    Whether the host answers a folder with 404 (static hosts) or a listing page (python's
+    http.server), the folder is not mistaken for a file."""
     from tests.site.helpers import StaticHandler, serve
 
     class NoListings(StaticHandler):  # like a static host: a folder without index.html is 404
@@ -325,7 +328,7 @@ def test_a_legacy_index_over_http_is_read_through_arrow(tmp_path: Path) -> None:
         store.upsert([record("skills", "alpha", 1), record("roles", "beta", 2)])
     make_legacy(fs, index)
     http = fsspec.filesystem("http")
-    with serve(tmp_path, handler=NoListings) as url:
+    with serve(tmp_path, handler=StaticHandler if listings else NoListings) as url:
         with MetaStore.open(http, f"{url}index") as store:
             assert store.layout == "legacy" and [r.name for r in store.list()] == ["beta", "alpha"]
             alpha = store.get("skills", "alpha", with_vector=True)

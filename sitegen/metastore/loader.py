@@ -57,6 +57,10 @@ class GenerationLoader:
         self.read_only = read_only
         self.upgraded = False
         self._local = generations.is_local(fs)
+        # Over HTTP a folder is whatever page the server answers (often a listing), which
+        # fsspec takes for a file: "is the index folder a file?" has no answer there.
+        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+        self._folders_known = not {"http", "https"} & set(protocols)
 
     def _where(self, name: str) -> str:
         return posixpath.join(self.index_dir, name)
@@ -72,7 +76,7 @@ class GenerationLoader:
             found = generations.read_pointer(
                 self.fs, self.index_dir, self._where(generations.POINTER)
             )
-            if found is None and self.fs.isfile(self.index_dir):
+            if found is None and self._folders_known and self.fs.isfile(self.index_dir):
                 raise MetaStoreError(f"{self.index_dir}: a file where the index folder should be")
             return found
         except GenerationUnreachable as exc:
