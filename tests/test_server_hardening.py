@@ -212,3 +212,40 @@ def test_the_response_cache_counts_each_answer_and_its_query(
         assert cache.bytes == len(answer.content) + len(query) + ENTRY_OVERHEAD
         again = client.get("/api/match", params={"q": query})
         assert again.content == answer.content and len(cache) == 1
+
+
+def test_live_reload_passes_lifespan_and_mcp_streams_through_unbuffered() -> None:
+    """`serve --watch` rewrites HTML pages, so it buffers answers; it must not touch the
+    app's lifespan (which starts the index poller) nor hold back an MCP event stream."""
+    import asyncio
+
+    from sitegen.server.middleware import LiveReload
+
+    reached: list[str] = []
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        reached.append(scope["type"])
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"event: 1\n\n", "more_body": True})
+        reached.append(f"first event out: {len(sent)}")
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    middleware = LiveReload(app, lambda: "build-1")
+    asyncio.run(middleware({"type": "lifespan"}, receive, send))
+    assert reached == ["lifespan"]
+    asyncio.run(middleware({"type": "http", "path": "/mcp", "method": "GET"}, receive, send))
+    assert reached[1:] == ["http", "first event out: 2"]  # start and first chunk already sent
+    sent.clear()
+    reached.clear()
+    asyncio.run(middleware({"type": "http", "path": "/page", "method": "GET"}, receive, send))
+    assert reached == ["http", "first event out: 0"]  # a page is held until it is whole
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
