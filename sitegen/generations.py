@@ -34,6 +34,7 @@ from typing import Any
 import fsspec
 
 from sitegen.errors import SitegenError
+from sitegen.storage import is_local
 
 POINTER = "current.json"
 POINTER_FORMAT = 1
@@ -158,11 +159,6 @@ def generation_name(build: str) -> str:
 
 def file_rel(build: str, kind: str) -> str:
     return f"{generation_name(build)}/{kind}.parquet"
-
-
-def is_local(fs: fsspec.AbstractFileSystem) -> bool:
-    protocol = fs.protocol
-    return "file" in ((protocol,) if isinstance(protocol, str) else protocol)
 
 
 def pointer_path(index_dir: str) -> str:

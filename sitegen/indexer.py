@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sitegen import storage
 from sitegen.batch import few_collections
 from sitegen.config import INDEX_DIR
 from sitegen.embedder import Embedder, EmbedderError
@@ -216,8 +217,7 @@ def index_library(
     caller to switch (:func:`sitegen.metastore.switch_generation`); `locked` says the caller
     already holds the index lock.
     """
-    protocols = library.fs.protocol
-    protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
+    protocols = storage.protocols(library.fs)
     if READ_ONLY_PROTOCOLS & set(protocols):
         raise ReadOnlyLibrary(
             f"{library.display_root}: a {protocols[0]}:// library is read-only, so no index can "

@@ -17,6 +17,7 @@ import pytest
 
 from sitegen import generations as gen
 from sitegen.generations import GenerationError, Pointer
+from sitegen.storage import is_local
 
 BUILD = "0123abcd"
 DIGEST = "a" * 64
@@ -178,7 +179,7 @@ def test_switch_makes_a_pointer_current_and_leaves_no_temp(where: tuple[Any, str
 def test_switch_repairs_a_folder_where_the_pointer_belongs(where: tuple[Any, str]) -> None:
     fs, index = where
     put(fs, f"{index}/{gen.POINTER}/junk", b"x")
-    if gen.is_local(fs):  # memory:// has no real folders: a read there finds no pointer
+    if is_local(fs):  # memory:// has no real folders: a read there finds no pointer
         with pytest.raises(GenerationError, match="a folder where the index pointer should be"):
             gen.read_pointer(fs, index, "w")
         assert gen.signature(fs, index)[0] == "broken"

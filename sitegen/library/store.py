@@ -16,6 +16,7 @@ from typing import Any
 import fsspec
 import fsspec.core
 
+from sitegen import storage
 from sitegen.config import CONFIG_FILE, Config, ConfigError, parse_config
 from sitegen.library.discover import discover, skip_set, walk_fs, walk_local
 from sitegen.library.entries import EntryReader, date_key, drop_duplicates
@@ -97,8 +98,7 @@ class Library:
 
     @property
     def is_local(self) -> bool:
-        protocol = self.fs.protocol
-        return "file" in ((protocol,) if isinstance(protocol, str) else tuple(protocol))
+        return storage.is_local(self.fs)
 
     def path(self, *parts: str) -> str:
         """A path on this library's filesystem, for other components (index, site)."""

@@ -11,7 +11,6 @@ import duckdb
 import fsspec
 import numpy as np
 
-from sitegen import generations
 from sitegen.entry import COLUMN_NAMES, DIM, LIGHT_COLUMNS
 from sitegen.generations import Pointer
 from sitegen.metastore.engine import Identity, IndexInfo
@@ -20,6 +19,7 @@ from sitegen.metastore.loader import GenerationLoader
 from sitegen.metastore.persist import switch_generation, write_generation
 from sitegen.metastore.tables import CASTS, create_tables
 from sitegen.metastore.vectors import VectorScan
+from sitegen.storage import is_local
 
 SQL_SCANS = 2  # queries a reader answers by SQL before it loads the vectors as a matrix
 
@@ -50,7 +50,7 @@ class DuckDBEngine:
         self._given = pointer
         self._ignore_existing = ignore_existing
         self.con = duckdb.connect(":memory:")
-        if not generations.is_local(fs):
+        if not is_local(fs):
             # DuckDB reaches the library's storage through fsspec: no downloaded extensions.
             self.con.register_filesystem(fs)
         create_tables(self.con, primary_key=not read_only)

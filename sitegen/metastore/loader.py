@@ -32,6 +32,7 @@ from sitegen.metastore.errors import (
 )
 from sitegen.metastore.tables import CASTS, duck_path
 from sitegen.metastore.validate import check_against_pointer, check_types, check_values
+from sitegen.storage import is_local, protocols
 
 
 class GenerationLoader:
@@ -56,11 +57,10 @@ class GenerationLoader:
         self.index_dir = index_dir
         self.read_only = read_only
         self.upgraded = False
-        self._local = generations.is_local(fs)
+        self._local = is_local(fs)
         # Over HTTP a folder is whatever page the server answers (often a listing), which
         # fsspec takes for a file: "is the index folder a file?" has no answer there.
-        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-        self._folders_known = not {"http", "https"} & set(protocols)
+        self._folders_known = not {"http", "https"} & set(protocols(fs))
 
     def _where(self, name: str) -> str:
         return posixpath.join(self.index_dir, name)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import fsspec
 
-from sitegen import generations
 from sitegen.entry import COLUMNS
 from sitegen.metastore.engine import KINDS
+from sitegen.storage import is_local
 
 
 def base_type(type_: str) -> str:
@@ -37,4 +37,4 @@ def sql_quote(text: str) -> str:
 def duck_path(fs: fsspec.AbstractFileSystem, path: str) -> str:
     """How DuckDB names a path of our filesystem (non-local ones through fsspec, registered
     with the connection: no downloaded extensions)."""
-    return path if generations.is_local(fs) else fs.unstrip_protocol(path)
+    return path if is_local(fs) else fs.unstrip_protocol(path)

@@ -28,6 +28,7 @@ from sitegen.publish.common import (
     PublishError,
     PublishUsageError,
 )
+from sitegen.storage import protocols as protocols_of
 
 JOURNAL = ".sitegen-journal.json"
 READ_ONLY = {"http", "https", "zip", "tar", "github", "git", "reference", "libarchive"}
@@ -53,7 +54,7 @@ class RemoteTarget:
             ) from exc
         except (ValueError, OSError) as exc:
             raise PublishUsageError(f"{out}: cannot open --out ({exc})") from exc
-        protocols = (self.fs.protocol,) if isinstance(self.fs.protocol, str) else self.fs.protocol
+        protocols = protocols_of(self.fs)
         if READ_ONLY & set(protocols):
             raise PublishUsageError(
                 f"{out}: cannot publish to {protocols[0]}:// (read-only); "
