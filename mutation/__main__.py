@@ -11,10 +11,10 @@ back afterwards) and this driver judges them one at a time: first the target's t
 the mutated line (from one coverage run with a context per test), then, if the mutant lives,
 all of the target's tests. It prints the score per module: killed / (killed + survived).
 `--resume` and `--survivors` keep the session's mutants, so they hold only while the mutated
-files are unchanged. Mutants judged
-equivalent (no test can tell them from the real code) are listed with the reason in
-`mutation/equivalents.toml` and left out of the score. Sessions and the surviving mutants'
-diffs are kept in `.mutation/` (one SQLite session per target, resumable).
+files are unchanged. Mutants judged equivalent (no test can tell them from the real code) are
+listed with the reason in `mutation/equivalents.toml` and left out of the score. Sessions and
+the surviving mutants' diffs are kept in `.mutation/` (one SQLite session per target,
+resumable).
 
 Why Cosmic Ray rather than mutmut: it mutates the source file in place and runs the test
 command as a subprocess, so mutants are seen by everything the tests start -- `sitegen`
@@ -162,6 +162,11 @@ def _rank(target: Target, node: str) -> int:
     return len(target.tests)
 
 
+def _relative(module_path: str | Path) -> str:
+    """A mutant's file as the targets and equivalents name it: relative to the project."""
+    return Path(module_path).resolve().relative_to(ROOT).as_posix()
+
+
 def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str:
     if path not in cache:
         cache[path] = (ROOT / path).read_text().splitlines()
@@ -206,7 +211,7 @@ def init_session(
         init([ROOT / f for f in target.files], db, {})
         for item in db.pending_work_items:
             mutation = item.mutations[0]
-            rel = Path(mutation.module_path).resolve().relative_to(ROOT).as_posix()
+            rel = _relative(mutation.module_path)
             source = _source_line(rel, mutation.start_pos[0], lines)
             reason = skip_reason(rel, source, mutation, equivalents)
             if not keep.match(mutation.operator_name):
@@ -275,7 +280,7 @@ def reopen_survivors(session: Path, equivalents: list[Equivalent]) -> None:
     with use_db(str(session), mode=WorkDB.Mode.open) as work:
         for item in work.pending_work_items:
             m = item.mutations[0]
-            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            rel = _relative(m.module_path)
             reason = skip_reason(rel, _source_line(rel, m.start_pos[0], lines), m, equivalents)
             if reason is not None:
                 result = WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=reason)
@@ -296,7 +301,7 @@ def run_session(target: Target, session: Path) -> None:
         covered = coverage_map(target)
         for n, item in enumerate(pending, 1):
             m = item.mutations[0]
-            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            rel = _relative(m.module_path)
             started = time.monotonic()
             selected = tests_for(target, covered.get(rel, {}), m.start_pos[0], m.end_pos[0])
             result = judge(target, m, selected)
@@ -317,7 +322,7 @@ def scores(target: Target, session: Path) -> list[Score]:
     with use_db(str(session), mode=WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
             m = item.mutations[0]
-            rel = Path(m.module_path).resolve().relative_to(ROOT).as_posix()
+            rel = _relative(m.module_path)
             score = by_file[rel]
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 if (result.output or "").startswith("equivalent:"):

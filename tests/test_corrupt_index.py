@@ -61,10 +61,15 @@ def rewrite(
     (index / "current.json").write_text(json.dumps(data))
 
 
-def set_vector(value: Callable[[int], list[float] | None]) -> Callable[[pa.Table], pa.Table]:
+def set_vector(
+    value: Callable[[int], list[float] | None], count: int = 1
+) -> Callable[[pa.Table], pa.Table]:
+    """Replace the vector of the first `count` rows (value gets the vector's length)."""
+
     def change(table: pa.Table) -> pa.Table:
         rows = table.column("embedding").to_pylist()
-        rows[0] = value(len(rows[0]))
+        for i in range(count):
+            rows[i] = value(len(rows[i]))
         position = table.schema.get_field_index("embedding")
         column = pa.array(rows, type=table.schema.field("embedding").type)
         return table.set_column(position, "embedding", column)
@@ -324,14 +329,6 @@ def test_a_vector_fault_names_the_first_entry_and_counts_the_others(
     lib = tmp_path / "lib"
     shutil.copytree(indexed[0], lib)
 
-    def spoil(table: pa.Table) -> pa.Table:
-        rows = table.column("embedding").to_pylist()
-        for i in range(broken):
-            rows[i] = [float("nan")] * len(rows[i])
-        position = table.schema.get_field_index("embedding")
-        column = pa.array(rows, type=table.schema.field("embedding").type)
-        return table.set_column(position, "embedding", column)
-
-    rewrite(lib / "index", "skills", spoil)
+    rewrite(lib / "index", "skills", set_vector(lambda n: [float("nan")] * n, broken))
     code, err = run("match", "clean my csv", "--library", str(lib))
     assert code == 1 and err.strip().splitlines()[-1].endswith(f"'csv-cleaner' {tail}"), err
